@@ -1,0 +1,9 @@
+// Each native module registers its exports through one of these. addon.cc calls them all.
+#pragma once
+#include <napi.h>
+
+namespace wscore {
+void InitMask(Napi::Env env, Napi::Object exports);
+void InitUtf8(Napi::Env env, Napi::Object exports);
+void InitFrames(Napi::Env env, Napi::Object exports);
+}  // namespace wscore

@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+// Every suite runs twice: once per backend (WSCORE_BACKEND is read when src/backend is first
+// imported). Suites that do not touch the backend pay a few milliseconds for the repeat;
+// in exchange nothing can forget to run on both.
+const backends = ['native', 'js'] as const;
+
+export default defineConfig({
+  test: {
+    projects: backends.map((name) => ({
+      extends: true,
+      test: {
+        name,
+        env: { WSCORE_BACKEND: name },
+      },
+    })),
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    pool: 'forks',
+  },
+});
