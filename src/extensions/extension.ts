@@ -36,23 +36,28 @@ export interface Extension {
   enabled(): boolean;
 
   /**
-   * Client: what to offer. A string is the offer's parameters joined as they appear in
-   * Sec-WebSocket-Extensions after the name ("client_max_window_bits; server_no_context_takeover"),
-   * possibly several offers separated by ", name; " is not allowed: return one offer here
-   * and use {@link Extension.offers} for fallbacks. `true` offers the bare name.
+   * Client: the one offer to send (RFC 6455 §9.1). A string holds the offer's parameters as
+   * they appear in Sec-WebSocket-Extensions after the name and its ";" (e.g.
+   * "client_max_window_bits; server_no_context_takeover"); `true` offers the bare name;
+   * `false` offers nothing. One offer only: fallbacks go in {@link Extension.offers}.
+   * Parameters must be tokens or token=token (RFC 6455 §9.1); malformed ones make the
+   * handshake throw LocalProtocolError.
    */
   offer(): string | boolean;
 
   /**
    * Client, optional: several offers in order of preference (RFC 7692 §5: fallbacks).
-   * Each entry is what {@link Extension.offer} would return.
+   * Each entry is what {@link Extension.offer} would return. When present it is used
+   * instead of {@link Extension.offer}.
    */
   offers?(): Array<string | boolean>;
 
   /**
-   * Server: the client's offer parameters (everything after the name, "" if none).
-   * Returns the response parameters (string), `true` to accept with none, or `null` to
-   * decline this offer (the server then tries the client's next offer, if any).
+   * Server: the client's offer parameters (everything after the name, "" if none,
+   * normalized to "p1; p2=v" with quoted values unquoted). Returns the response parameters
+   * (string), `true` to accept with none, or `null` (or `false`) to decline this offer: the
+   * server then tries the client's next offer of this extension, if any (RFC 7692 §5).
+   * Once an offer is accepted, later offers of the same extension are not passed here.
    */
   accept(offer: string): string | boolean | null;
 
@@ -87,6 +92,9 @@ export interface Extension {
    */
   frameOutbound(opcode: Opcode, rsv: RsvBits, data: Uint8Array, fin: boolean): { rsv: RsvBits; data: Uint8Array };
 
-  /** Frees resources (zlib streams). Called once when the connection ends. */
+  /**
+   * Frees resources (zlib streams). Called once, by the sans-IO Connection, when it reaches
+   * CLOSED and no more frames will be framed or parsed.
+   */
   dispose?(): void;
 }
