@@ -1,0 +1,167 @@
+/**
+ * The async API, in the style of Python websockets: `await connect(url)` gives an open
+ * WebSocket, `serve(handler)` runs `handler(ws)` per connection; messages are read with
+ * `for await (const msg of ws)` or `await ws.recv()`, and a connection is closed when its
+ * handler returns.
+ */
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+import type { ClientOptions } from './client';
+import { kCore } from './core';
+import { ConnectError } from './errors';
+import { ConnectionClosedError } from './message-queue';
+import { WebSocketServer, type ServerOptions } from './server';
+import { WebSocket } from './websocket';
+
+/** Options of {@link connect}. */
+export interface ConnectOptions extends ClientOptions {
+  /**
+   * Messages kept for recv()/iteration before reading from the socket pauses (websockets'
+   * `max_queue`). Default 16.
+   */
+  maxQueue?: number;
+}
+
+/**
+ * Messages are queued for the async API from the start; a 'message' listener added before
+ * the queue was ever read means the caller uses events instead, so the queue is dropped.
+ */
+function enableQueue(ws: WebSocket, maxQueue: number | undefined): void {
+  const core = ws[kCore];
+  core.ensureQueue(maxQueue);
+  // 'newListener' is EventEmitter's own event, outside the typed WebSocket event map.
+  const emitter = ws as unknown as EventEmitter;
+  const onNewListener = (event: string | symbol): void => {
+    if (event !== 'message') return;
+    emitter.removeListener('newListener', onNewListener);
+    core.dropUnusedQueue();
+  };
+  emitter.on('newListener', onNewListener);
+}
+
+/**
+ * Opens a client connection and resolves once it is OPEN. Rejects with a typed error
+ * (DNSError, ConnectionRefusedError, HandshakeTimeoutError, InvalidStatusError,
+ * InvalidServerHandshakeError, ...) when it cannot be opened.
+ */
+export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+  return new Promise<WebSocket>((resolve, reject) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(url, options);
+    } catch (err) {
+      reject(err);
+      return;
+    }
+    enableQueue(ws, options.maxQueue);
+    let failure: Error | null = null;
+    const onError = (err: Error): void => {
+      failure ??= err;
+    };
+    const onOpen = (): void => {
+      ws.removeListener('error', onError);
+      ws.removeListener('close', onClose);
+      // Frames that arrived with the 101 are read only after the awaiting code has run, so
+      // listeners it adds right after `await connect()` miss nothing.
+      ws.pause();
+      setImmediate(() => ws.resume());
+      resolve(ws);
+    };
+    const onClose = (code: number): void => {
+      ws.removeListener('error', onError);
+      ws.removeListener('open', onOpen);
+      reject(failure ?? new ConnectError(`connection closed during the handshake (${code})`, 'WS_ERR_CLOSED', String(url)));
+    };
+    ws.on('error', onError);
+    ws.once('open', onOpen);
+    ws.once('close', onClose);
+  });
+}
+
+/** Options of {@link serve}. */
+export interface ServeOptions extends Omit<ServerOptions, 'noServer'> {
+  /** See {@link ConnectOptions.maxQueue}. */
+  maxQueue?: number;
+  /** Called when a handler throws (default: printed to stderr). The connection closes with 1011. */
+  onError?: (error: Error, ws: WebSocket) => void;
+}
+
+/** What {@link serve} returns. */
+export interface AsyncServer {
+  /** The WebSocketServer underneath. */
+  readonly wss: WebSocketServer;
+  /** The listening port (standalone servers). */
+  readonly port: number;
+  /** ws://host:port of a standalone server. */
+  readonly url: string;
+  /** The address (as http.Server#address()). */
+  address(): AddressInfo | string | null;
+  /**
+   * Closes every connection with 1001 and the server; resolves when connections and their
+   * handlers are done.
+   */
+  close(): Promise<void>;
+}
+
+/**
+ * Runs `handler(ws, request)` for every connection; the connection is closed (1000) when
+ * the handler returns and with 1011 when it throws. Resolves once the server listens
+ * (default: 127.0.0.1, a free port).
+ */
+export function serve(
+  handler: (ws: WebSocket, request: IncomingMessage) => unknown,
+  options: ServeOptions = {},
+): Promise<AsyncServer> {
+  const { maxQueue, onError, ...rest } = options;
+  const serverOptions: ServerOptions = rest.server !== undefined ? rest : { host: '127.0.0.1', port: 0, ...rest };
+  const running = new Set<Promise<void>>();
+  return new Promise<AsyncServer>((resolve, reject) => {
+    const wss = new WebSocketServer(serverOptions);
+    const report = (err: unknown, ws: WebSocket): void => {
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (onError) onError(error, ws);
+      else console.error('wscore: connection handler failed:', error);
+    };
+    wss.on('connection', (ws, req) => {
+      enableQueue(ws, maxQueue);
+      const task = (async () => {
+        try {
+          await handler(ws, req);
+          ws.close(1000);
+        } catch (err) {
+          if (err instanceof ConnectionClosedError) return;
+          report(err, ws);
+          if (ws.readyState === WebSocket.OPEN) ws.close(1011, 'internal error');
+        }
+      })();
+      running.add(task);
+      void task.finally(() => running.delete(task));
+    });
+    const ready = (): void => {
+      wss.removeListener('error', reject);
+      const address = wss.options.noServer ? null : wss.address();
+      const port = address !== null && typeof address === 'object' ? address.port : 0;
+      const host = address !== null && typeof address === 'object' ? address.address : 'localhost';
+      const close = async (): Promise<void> => {
+        await wss.close();
+        await Promise.allSettled([...running]);
+      };
+      resolve({
+        wss,
+        port,
+        url: `ws://${host.includes(':') ? `[${host}]` : host}:${port}`,
+        address: () => wss.address(),
+        close,
+      });
+    };
+    if (rest.server !== undefined) {
+      if (rest.server.listening) ready();
+      else rest.server.once('listening', ready);
+    } else {
+      wss.once('listening', ready);
+      wss.once('error', reject);
+    }
+  });
+}

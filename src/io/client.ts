@@ -1,0 +1,392 @@
+/**
+ * The client side of the opening handshake over Node's http/https (RFC 6455 §4.1): the
+ * request, redirects, the checks of the server's response, typed errors, and handing the
+ * upgraded socket to the connection.
+ *
+ * Node's http client is used (not a hand-written one) so that ws's options keep working:
+ * `agent`, TLS options, `lookup`, `family`, `localAddress`, `createConnection`, ...
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+
+import { Headers } from '../datastructures';
+import type { Extension } from '../extensions/extension';
+import { buildClientRequest, checkServerResponse } from '../handshake';
+import { Response } from '../http11';
+import { InvalidURI, parseUri } from '../uri';
+import { CLOSED, CLOSING, CONNECTING, type Core, kCore } from './core';
+import { createDeflate, type PerMessageDeflateOptions } from './deflate-glue';
+import {
+  ConnectError,
+  ConnectionRefusedError,
+  DNSError,
+  HandshakeTimeoutError,
+  InvalidServerHandshakeError,
+  InvalidStatusError,
+  InvalidURLError,
+  TooManyRedirectsError,
+} from './errors';
+import type { WebSocketEventMap } from './events';
+import { DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionOptions } from './options';
+import { TimerEntry } from './timers';
+
+/** Options of a client connection (`new WebSocket(url, protocols, options)`, `connect()`). */
+export interface ClientOptions
+  extends ConnectionOptions,
+    Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'path' | 'method' | 'host' | 'hostname' | 'port' | 'socketPath'> {
+  /** Extra request headers (cookies, auth...). */
+  headers?: http.OutgoingHttpHeaders;
+  /** The Origin header (RFC 6455 §10.2). */
+  origin?: string;
+  /** Offer permessage-deflate (RFC 7692): true (default), false, or its options. */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Fail the handshake after this many ms (default 10,000). */
+  handshakeTimeout?: number;
+  /** Follow 3xx redirects (default false). */
+  followRedirects?: boolean;
+  /** How many redirects to follow at most (default 10). */
+  maxRedirects?: number;
+  /** Only 13 is spoken (RFC 6455 §4.1); anything else throws. */
+  protocolVersion?: number;
+  /** Subprotocols to offer (for connect(); the constructor takes them as its 2nd argument). */
+  protocols?: string | string[];
+  /** Called with the request before it is sent (ws's `finishRequest`); must call `request.end()`. */
+  finishRequest?: (request: http.ClientRequest, websocket: unknown) => void;
+}
+
+/** What a WebSocket must offer for the client code (the façade, seen from below). */
+interface ClientSocket {
+  readonly [kCore]: Core;
+  _url: string;
+  emit<K extends keyof WebSocketEventMap>(event: K, ...args: WebSocketEventMap[K]): boolean;
+  listenerCount(event: string): number;
+}
+
+/** The handshake in progress of one client WebSocket. */
+interface Pending {
+  request: http.ClientRequest | null;
+  timer: TimerEntry<ClientSocket> | null;
+  timeout: number;
+  redirects: number;
+  aborted: boolean;
+}
+
+const pendingOf = new WeakMap<object, Pending>();
+
+/** Headers the client handshake sets itself (RFC 6455 §4.1); same-named extra headers are dropped. */
+const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol', 'sec-websocket-extensions']);
+
+function onHandshakeTimeout(ws: ClientSocket): void {
+  abortClientHandshake(ws, new HandshakeTimeoutError(pendingOf.get(ws)?.timeout ?? 0, ws._url));
+}
+
+interface Target {
+  secure: boolean;
+  host: string;
+  port: number;
+  hostHeader: string;
+  path: string;
+  socketPath: string | undefined;
+  auth: string | undefined;
+  href: string;
+}
+
+/** Parses ws:, wss:, http:, https: and ws+unix: URLs (http(s) mean ws(s), as in ws). */
+function parseTarget(address: string | URL): Target {
+  const text = typeof address === 'string' ? address : address.href;
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InvalidURLError(`Invalid URL: ${text}`, text);
+  }
+  if (url.protocol === 'ws+unix:') {
+    // ws+unix:/path/to.sock:/request/path — the socket path, then the request path after ':'.
+    const [socketPath = '', path = '/'] = decodeURIComponent(url.pathname).split(':');
+    if (socketPath === '') throw new InvalidURLError(`The URL's pathname is empty: ${text}`, text);
+    return { secure: false, host: 'localhost', port: 0, hostHeader: 'localhost', path: path + url.search, socketPath, auth: undefined, href: url.href };
+  }
+  let wsText = text;
+  if (url.protocol === 'http:' || url.protocol === 'https:') wsText = `ws${url.protocol === 'https:' ? 's' : ''}:${text.slice(url.protocol.length)}`;
+  try {
+    const uri = parseUri(wsText);
+    const auth = uri.userInfo === undefined ? undefined : `${uri.userInfo[0]}:${uri.userInfo[1]}`;
+    return { secure: uri.secure, host: uri.host, port: uri.port, hostHeader: uri.hostHeader, path: uri.resourceName, socketPath: undefined, auth, href: url.href };
+  } catch (err) {
+    if (err instanceof InvalidURI) throw new InvalidURLError(err.message, text);
+    throw err;
+  }
+}
+
+/** Node's OutgoingHttpHeaders as name/value pairs (numbers as text, arrays as repeated lines). */
+function headerPairs(headers: http.OutgoingHttpHeaders | undefined): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (headers === undefined) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    if (Array.isArray(value)) for (const v of value) out.push([name, String(v)]);
+    else out.push([name, String(value)]);
+  }
+  return out;
+}
+
+/** Maps a socket/DNS error to a typed {@link ConnectError}. */
+function connectError(err: Error & { code?: string; hostname?: string }, target: Target): ConnectError {
+  if (err instanceof ConnectError) return err;
+  const code = err.code ?? 'WS_ERR_CONNECT';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EAI_FAIL') {
+    return new DNSError(err.hostname ?? target.host, code, target.href, err);
+  }
+  if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code === 'ENOENT') {
+    return new ConnectionRefusedError(`${err.message} (${target.href})`, code, target.href, err);
+  }
+  return new ConnectError(err.message, code, target.href, { cause: err });
+}
+
+/**
+ * Starts the opening handshake of a client WebSocket. Throws synchronously on an invalid
+ * URL or option (as ws does); everything later is reported as 'error' then 'close'.
+ */
+export function startClient(ws: ClientSocket, address: string | URL, protocols: readonly string[], options: ClientOptions): void {
+  if (options.protocolVersion !== undefined && options.protocolVersion !== 13) {
+    throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: 13)`);
+  }
+  const target = parseTarget(address);
+  ws._url = target.href;
+  const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false };
+  pendingOf.set(ws, pending);
+  if (timeout > 0) {
+    pending.timer = new TimerEntry(ws, onHandshakeTimeout);
+    pending.timer.arm(timeout);
+  }
+  const offered = options.protocols === undefined ? protocols : typeof options.protocols === 'string' ? [options.protocols] : options.protocols;
+  if (new Set(offered).size !== offered.length) throw new SyntaxError('An invalid or duplicated subprotocol was specified');
+  request(ws, target, offered, options, headerPairs(options.headers));
+}
+
+function request(ws: ClientSocket, target: Target, protocols: readonly string[], options: ClientOptions, extra: Array<[string, string]>): void {
+  const pending = pendingOf.get(ws)!;
+  const core = ws[kCore];
+  const deflate = options.perMessageDeflate === false ? null : createDeflate(options.perMessageDeflate === true ? {} : options.perMessageDeflate ?? {}, false, core.options.maxPayload);
+  const extensions: Extension[] = deflate === null ? [] : [deflate];
+  if (target.auth !== undefined && !extra.some(([n]) => n.toLowerCase() === 'authorization')) {
+    extra = [...extra, ['Authorization', `Basic ${Buffer.from(target.auth).toString('base64')}`]];
+  }
+  // As with ws, the handshake's own headers win over extra headers of the same name; a Host
+  // or Origin given as a header is used as such.
+  let host = target.hostHeader;
+  let origin = options.origin;
+  const own: Array<[string, string]> = [];
+  for (const [name, value] of extra) {
+    const lower = name.toLowerCase();
+    if (lower === 'host') host = value;
+    else if (lower === 'origin') origin ??= value;
+    else if (!HANDSHAKE_HEADERS.has(lower)) own.push([name, value]);
+  }
+  const built = buildClientRequest({ host, path: target.path, origin, subprotocols: protocols, extensions, extraHeaders: own });
+  const key = built.headers.get('Sec-WebSocket-Key')!;
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of built.headers.rawItems()) {
+    const prev = headers[name];
+    headers[name] = prev === undefined ? value : Array.isArray(prev) ? [...prev, value] : [prev, value];
+  }
+  const {
+    headers: _h,
+    origin: _o,
+    perMessageDeflate: _p,
+    handshakeTimeout: _t,
+    followRedirects: _f,
+    maxRedirects: _m,
+    protocolVersion: _v,
+    protocols: _ps,
+    finishRequest,
+    maxPayload: _mp,
+    closeTimeout: _ct,
+    highWaterMark: _hw,
+    maxBufferedAmount: _mb,
+    heartbeat: _hb,
+    rawFrames: _rf,
+    autoPong: _ap,
+    skipUTF8Validation: _su,
+    allowSynchronousEvents: _as,
+    ...requestOptions
+  } = options;
+  const reqOptions: https.RequestOptions = {
+    ...requestOptions,
+    method: 'GET',
+    headers,
+    path: target.path,
+    setHost: false,
+  };
+  if (target.socketPath !== undefined) {
+    reqOptions.socketPath = target.socketPath;
+  } else {
+    reqOptions.host = target.host;
+    reqOptions.port = target.port;
+    if (target.secure && reqOptions.servername === undefined && !net.isIP(target.host)) reqOptions.servername = target.host;
+  }
+  // Without an agent, connect directly (an agent's pool has no use for upgraded sockets).
+  if (options.agent === undefined && options.createConnection === undefined) {
+    reqOptions.agent = false as unknown as http.Agent;
+    reqOptions.createConnection = (target.secure ? tlsConnect : netConnect) as typeof reqOptions.createConnection;
+  }
+  const req = (target.secure ? https.request : http.request)(reqOptions);
+  pending.request = req;
+
+  req.on('error', (err: Error & { code?: string }) => {
+    if (pending.request !== req || pending.aborted) return;
+    abortClientHandshake(ws, connectError(err, target));
+  });
+  req.on('response', (res) => {
+    if (pending.request !== req || pending.aborted) return;
+    const location = res.headers.location;
+    const status = res.statusCode ?? 0;
+    if (options.followRedirects && location !== undefined && status >= 300 && status < 400) {
+      res.resume();
+      redirect(ws, target, location, protocols, options, extra, req);
+      return;
+    }
+    if (ws.listenerCount('unexpected-response') > 0) {
+      // The listener owns the response; the handshake timer still guards the socket.
+      ws.emit('unexpected-response', req, res);
+      return;
+    }
+    readBody(res, (body) => {
+      req.destroy();
+      abortClientHandshake(ws, new InvalidStatusError(status, res.statusMessage ?? '', res.headers, body, target.href));
+    });
+  });
+  req.on('upgrade', (res: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (pending.request !== req || pending.aborted) {
+      socket.destroy();
+      return;
+    }
+    ws.emit('upgrade', res);
+    if (core.readyState !== CONNECTING) {
+      socket.destroy();
+      return;
+    }
+    let result;
+    try {
+      const response = new Response(res.statusCode ?? 0, res.statusMessage, Headers.fromRawHeaders(res.rawHeaders));
+      result = checkServerResponse(response, { key, subprotocols: protocols, extensions });
+    } catch (err) {
+      socket.destroy();
+      const message = err instanceof Error ? err.message : String(err);
+      abortClientHandshake(ws, new InvalidServerHandshakeError(message, target.href, err));
+      return;
+    }
+    pending.timer?.cancel();
+    pendingOf.delete(ws);
+    const used = result.extensions.length > 0 ? deflate : null;
+    if (used === null) deflate?.dispose?.();
+    core.protocol = result.subprotocol ?? '';
+    core.extensions = used === null ? '' : res.headers['sec-websocket-extensions'] ?? '';
+    core.deflate = used;
+    core.attach(socket, head, false, used === null ? 0 : used.rsvMask);
+    try {
+      ws.emit('open');
+    } catch (err) {
+      core.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
+    }
+  });
+  if (finishRequest) finishRequest(req, ws);
+  else req.end();
+}
+
+function redirect(
+  ws: ClientSocket,
+  from: Target,
+  location: string,
+  protocols: readonly string[],
+  options: ClientOptions,
+  extra: Array<[string, string]>,
+  req: http.ClientRequest,
+): void {
+  const pending = pendingOf.get(ws)!;
+  const max = options.maxRedirects ?? 10;
+  if (++pending.redirects > max) {
+    req.destroy();
+    abortClientHandshake(ws, new TooManyRedirectsError(max, from.href));
+    return;
+  }
+  req.destroy();
+  let next: Target;
+  try {
+    next = parseTarget(new URL(location, from.href.replace(/^ws/, 'http')));
+  } catch (err) {
+    abortClientHandshake(ws, err instanceof Error ? err : new Error(String(err)));
+    return;
+  }
+  // Credentials stay with the host they were meant for, and never go from TLS to plaintext.
+  const sameHost = next.host === from.host && next.port === from.port && next.socketPath === from.socketPath;
+  if (!sameHost || (from.secure && !next.secure)) {
+    extra = extra.filter(([n]) => {
+      const lower = n.toLowerCase();
+      return lower !== 'authorization' && lower !== 'cookie' && lower !== 'host';
+    });
+  }
+  ws._url = next.href;
+  ws.emit('redirect', next.href, req);
+  request(ws, next, protocols, options, extra);
+}
+
+/** Collects a rejection's body (at most 64 KiB are kept). */
+function readBody(res: http.IncomingMessage, done: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    done(Buffer.concat(chunks));
+  };
+  res.on('data', (chunk: Buffer) => {
+    if (size < 65536) {
+      chunks.push(chunk.subarray(0, 65536 - size));
+      size += chunk.length;
+    }
+  });
+  res.on('end', finish);
+  res.on('error', finish);
+  res.on('close', finish);
+}
+
+function netConnect(options: net.NetConnectOpts & { path?: string; socketPath?: string }): net.Socket {
+  const o = { ...options } as net.NetConnectOpts & { path?: string; socketPath?: string };
+  if (o.socketPath !== undefined) (o as net.IpcNetConnectOpts).path = o.socketPath;
+  return net.connect(o);
+}
+
+function tlsConnect(options: tls.ConnectionOptions & { path?: string }): tls.TLSSocket {
+  const o = { ...options };
+  delete o.path;
+  return tls.connect(o);
+}
+
+/**
+ * Fails a client handshake in progress: 'error' (if anyone listens; ws would throw
+ * otherwise, we do not crash the process), then 'close' with 1006.
+ */
+export function abortClientHandshake(ws: ClientSocket, err: Error): void {
+  const core = ws[kCore];
+  const pending = pendingOf.get(ws);
+  if (core.readyState === CLOSED || pending === undefined || pending.aborted) return;
+  pending.aborted = true;
+  pending.timer?.cancel();
+  pendingOf.delete(ws);
+  pending.request?.destroy();
+  core.readyState = CLOSING;
+  process.nextTick(finishAbort, ws, core, err);
+}
+
+function finishAbort(ws: ClientSocket, core: Core, err: Error): void {
+  core.emitError(err, false);
+  core.readyState = CLOSED;
+  core.closeCode = 1006;
+  core.finishClosed();
+}

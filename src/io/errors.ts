@@ -1,0 +1,113 @@
+/**
+ * Typed errors of the Node client and server: why a connection could not be opened, and
+ * why an open one was failed locally. Each keeps Node's `code` (ECONNREFUSED, ENOTFOUND,
+ * ...) so code written for ws that tests `err.code` keeps working, and the original error
+ * as `cause`.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+import { WebSocketError } from '../errors';
+
+/** Base class: the opening of a client connection failed. */
+export class ConnectError extends WebSocketError {
+  override name = 'ConnectError';
+  /** Node's error code when there is one (e.g. 'ECONNREFUSED'), else a WS_ code. */
+  readonly code: string;
+  /** The URL being connected to. */
+  readonly url: string;
+  constructor(message: string, code: string, url: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.url = url;
+  }
+}
+
+/** The host name could not be resolved (ENOTFOUND, EAI_AGAIN). */
+export class DNSError extends ConnectError {
+  override name = 'DNSError';
+  /** The name that did not resolve. */
+  readonly hostname: string;
+  constructor(hostname: string, code: string, url: string, cause: unknown) {
+    super(`cannot resolve ${hostname} (${code})`, code, url, { cause });
+    this.hostname = hostname;
+  }
+}
+
+/** The peer refused the TCP connection (ECONNREFUSED) or it was reset before the handshake. */
+export class ConnectionRefusedError extends ConnectError {
+  override name = 'ConnectionRefusedError';
+  constructor(message: string, code: string, url: string, cause: unknown) {
+    super(message, code, url, { cause });
+  }
+}
+
+/** The opening handshake did not finish within `handshakeTimeout` ms. */
+export class HandshakeTimeoutError extends ConnectError {
+  override name = 'HandshakeTimeoutError';
+  constructor(
+    readonly timeout: number,
+    url: string,
+  ) {
+    super(`opening handshake has timed out after ${timeout} ms`, 'WS_ERR_HANDSHAKE_TIMEOUT', url);
+  }
+}
+
+/**
+ * The server answered the upgrade request with a status other than 101 (RFC 6455 §4.1:
+ * the client fails the connection). The status, headers and body are kept for the caller.
+ */
+export class InvalidStatusError extends ConnectError {
+  override name = 'InvalidStatusError';
+  constructor(
+    readonly statusCode: number,
+    readonly statusMessage: string,
+    readonly headers: IncomingHttpHeaders,
+    readonly body: Buffer,
+    url: string,
+  ) {
+    super(`Unexpected server response: ${statusCode}`, 'WS_ERR_UNEXPECTED_RESPONSE', url);
+  }
+}
+
+/**
+ * The server's 101 response broke RFC 6455 §4.1 (bad Sec-WebSocket-Accept, missing Upgrade,
+ * a subprotocol or extension that was not offered). `cause` is the handshake module's error.
+ */
+export class InvalidServerHandshakeError extends ConnectError {
+  override name = 'InvalidServerHandshakeError';
+  constructor(message: string, url: string, cause?: unknown) {
+    super(message, 'WS_ERR_INVALID_HANDSHAKE', url, { cause });
+  }
+}
+
+/** Too many redirects were followed (`maxRedirects`). */
+export class TooManyRedirectsError extends ConnectError {
+  override name = 'TooManyRedirectsError';
+  constructor(max: number, url: string) {
+    super(`Maximum redirects exceeded (${max})`, 'WS_ERR_MAX_REDIRECTS', url);
+  }
+}
+
+/** The URL is not a valid ws:, wss:, ws+unix: (or http:, https:) URL. */
+export class InvalidURLError extends ConnectError {
+  override name = 'InvalidURLError';
+  constructor(message: string, url: string) {
+    super(message, 'WS_ERR_INVALID_URL', url);
+  }
+}
+
+/**
+ * The local side failed the connection: the peer was too slow to read (`maxBufferedAmount`),
+ * did not answer a heartbeat ping, or a user handler threw. `closeCode` is what was sent.
+ */
+export class ConnectionFailedError extends WebSocketError {
+  override name = 'ConnectionFailedError';
+  constructor(
+    message: string,
+    readonly code: string,
+    readonly closeCode: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

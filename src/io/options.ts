@@ -1,0 +1,85 @@
+/**
+ * Options shared by both ends of a connection, their defaults, and how they are read.
+ */
+import type { CoreOptions } from './core';
+
+/** The heartbeat: ping every `interval` ms, terminate when no pong came within `timeout` ms. */
+export interface HeartbeatOptions {
+  interval: number;
+  /** Default: `interval`. */
+  timeout?: number;
+}
+
+/** Options every WebSocket accepts (client and server side). */
+export interface ConnectionOptions {
+  /** Largest message (and frame) accepted, in bytes; larger: close 1009. Default 64 MiB. */
+  maxPayload?: number;
+  /**
+   * How long to wait for the peer to finish the closing handshake and close TCP after a
+   * close frame was sent, in ms; then the socket is destroyed. Default 30,000.
+   */
+  closeTimeout?: number;
+  /** send() returns false (and 'drain' follows) at or above this bufferedAmount. Default 16 KiB. */
+  highWaterMark?: number;
+  /**
+   * Past this bufferedAmount the peer is too slow: the connection is closed (code 1008)
+   * instead of memory growing. A single message sent while nothing is buffered never trips
+   * it. Default 64 MiB; `Infinity` disables.
+   */
+  maxBufferedAmount?: number;
+  /** Ping every `interval` ms (a number is the interval), terminate when no pong follows. */
+  heartbeat?: number | HeartbeatOptions;
+  /** Emit every received frame as a 'frame' event (a Frame from wscore's frames module). */
+  rawFrames?: boolean;
+  /** Answer pings automatically (default true, as ws). */
+  autoPong?: boolean;
+  /**
+   * Accepted for ws compatibility and ignored: UTF-8 is validated inside the frame parser,
+   * where it costs almost nothing (RFC 6455 §8.1 requires it).
+   */
+  skipUTF8Validation?: boolean;
+  /** Accepted for ws compatibility and ignored: events are always emitted synchronously. */
+  allowSynchronousEvents?: boolean;
+}
+
+/** Default largest message: 64 MiB (DESIGN.md "Errors, limits, bad input"). */
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+/** Default wait for the peer to finish the closing handshake: 30 s (as ws). */
+export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+/** Default high-water mark of send(): 16 KiB, the socket's own default. */
+export const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
+/** Default bound on buffered outbound bytes before a slow peer is closed: 64 MiB. */
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
+/** Default opening handshake timeout: 10 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || Number.isNaN(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} number, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Reads and checks the connection options (throws RangeError on nonsense). */
+export function coreOptions(o: ConnectionOptions = {}): CoreOptions {
+  let interval = 0;
+  let timeout = 0;
+  if (o.heartbeat !== undefined) {
+    const hb = typeof o.heartbeat === 'number' ? { interval: o.heartbeat } : o.heartbeat;
+    interval = positive('heartbeat.interval', hb.interval, 0);
+    timeout = positive('heartbeat.timeout', hb.timeout, interval);
+  }
+  const maxPayload = positive('maxPayload', o.maxPayload, DEFAULT_MAX_PAYLOAD, true);
+  return {
+    // The parser wants a safe integer; "unlimited" is capped at what a number holds exactly.
+    maxPayload: Number.isFinite(maxPayload) ? Math.floor(maxPayload) : Number.MAX_SAFE_INTEGER,
+    closeTimeout: positive('closeTimeout', o.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
+    highWaterMark: positive('highWaterMark', o.highWaterMark, DEFAULT_HIGH_WATER_MARK, true),
+    maxBufferedAmount: positive('maxBufferedAmount', o.maxBufferedAmount, DEFAULT_MAX_BUFFERED_AMOUNT),
+    heartbeatInterval: interval,
+    heartbeatTimeout: timeout,
+    rawFrames: o.rawFrames === true,
+    autoPong: o.autoPong !== false,
+  };
+}

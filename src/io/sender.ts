@@ -1,0 +1,333 @@
+/**
+ * The outbound queue of one connection: frames queued while handling one socket read, or
+ * during one tick, leave in one write.
+ *
+ * Why: the cost that separates fast WebSocket servers from ws is per message, not per byte —
+ * one `socket.write()` per frame means a WriteWrap, a callback and often a syscall per
+ * frame. Here small frames are copied into one buffer (copying 16 bytes is far cheaper than
+ * a write call) and large payloads are written uncopied next to it under `cork()`, which
+ * Node turns into one `writev`. Send callbacks are collected per batch and fired together
+ * when the batch is handed to the OS; with no callback nothing is allocated per message.
+ */
+import type { Duplex } from 'node:stream';
+
+import { randomFillSync } from 'node:crypto';
+
+import { backend } from '../backend';
+import { headerLength, writeHeader } from '../protocol/frame-writer';
+
+/** A send callback: called once the bytes are handed to the OS, or with the write error. */
+export type SendCallback = (err?: Error) => void;
+
+/** Payloads at least this big are written as their own writev entry instead of copied. */
+const COPY_LIMIT = 4096;
+
+/**
+ * Payloads up to this many bytes are masked by a loop here: for a 16-byte chat message a
+ * backend call (a native crossing) costs more than the XOR itself.
+ */
+const INLINE_MASK_MAX = 64;
+
+// Masking keys of client frames (RFC 6455 §5.3: unpredictable, so from the CSPRNG), read
+// straight out of a pool refilled 1024 keys at a time: no syscall and no view per frame.
+const KEY_POOL = Buffer.allocUnsafeSlow(4096);
+let keyAt = KEY_POOL.length;
+
+/** Index in KEY_POOL of 4 fresh key bytes, used once. */
+function takeKey(): number {
+  if (keyAt === KEY_POOL.length) {
+    randomFillSync(KEY_POOL);
+    keyAt = 0;
+  }
+  const k = keyAt;
+  keyAt += 4;
+  return k;
+}
+
+/**
+ * Called by process.nextTick with the sender: a shared function, so scheduling a flush
+ * allocates no closure.
+ */
+function flushTick(sender: Sender): void {
+  sender.scheduled = false;
+  sender.flush();
+}
+
+/** Fires every callback of one batch. */
+function runCallbacks(callbacks: SendCallback[], err: Error | null | undefined): void {
+  for (let i = 0; i < callbacks.length; i++) {
+    const cb = callbacks[i]!;
+    if (err) cb(err);
+    else cb();
+  }
+}
+
+/** @internal The outbound queue of one connection. */
+export class Sender {
+  /** Sealed buffers waiting for the next flush, in order. */
+  private chunks: Uint8Array[] = [];
+  /**
+   * The buffer small frames are copied into as they are sent (so a caller may reuse its
+   * buffer at once, as with ws where small writes usually reach the kernel synchronously).
+   * `run[runStart..runPos)` is queued and not yet sealed into {@link chunks}.
+   */
+  private run: Buffer | null = null;
+  private runStart = 0;
+  private runPos = 0;
+  /** Bytes queued and not yet handed to the socket. */
+  queuedBytes = 0;
+  private callbacks: SendCallback[] | null = null;
+  /** @internal A flush is scheduled with process.nextTick. */
+  scheduled = false;
+  /** While > 0, queued frames wait for {@link uncork} instead of a tick. */
+  private corks = 0;
+  /** end() was called: after the last flush, the socket's writable side is ended. */
+  private ending = false;
+  /** The socket is gone: everything queued is dropped, callbacks get `closedError`. */
+  private dead = false;
+  /** The error given to callbacks of sends that can never happen. */
+  closedError: Error = new Error('WebSocket is not open');
+  /** Called after each flush (the connection checks whether 'drain' is due). */
+  onFlush: (() => void) | null = null;
+
+  constructor(readonly socket: Duplex) {}
+
+  /**
+   * Queues ready-made bytes (a pre-framed broadcast message). `cb` (optional) fires when
+   * the batch holding them is handed to the OS.
+   */
+  push(chunk: Uint8Array, cb?: SendCallback): void {
+    if (this.dead) {
+      if (cb) process.nextTick(cb, this.closedError);
+      return;
+    }
+    this.add(chunk);
+    if (cb) (this.callbacks ??= []).push(cb);
+    this.schedule();
+  }
+
+  /**
+   * Queues one frame: `b0` is header byte 0 (FIN, RSV, opcode). A client frame (`masked`)
+   * is written with its header and masked payload straight into the run buffer (or one
+   * buffer of its own when large); an unmasked frame's large payload is not copied.
+   */
+  pushFrame(b0: number, data: Uint8Array, masked: boolean, cb?: SendCallback): void {
+    if (this.dead) {
+      if (cb) process.nextTick(cb, this.closedError);
+      return;
+    }
+    const len = data.length;
+    if (len >= COPY_LIMIT) {
+      if (masked) {
+        const k = takeKey();
+        const key = KEY_POOL.subarray(k, k + 4);
+        const hlen = headerLength(len, true);
+        const buf = Buffer.allocUnsafe(hlen + len);
+        writeHeader(buf, 0, b0, len, key);
+        backend.mask(data, key, buf, hlen, 0);
+        this.add(buf);
+      } else {
+        const at = this.reserve(headerLength(len, false));
+        writeHeader(this.run!, at, b0, len, null);
+        this.add(data);
+      }
+    } else if (masked) {
+      const p = this.maskedHeader(b0, len);
+      const run = this.run!;
+      if (len <= INLINE_MASK_MAX) {
+        const k0 = run[p - 4]!;
+        const k1 = run[p - 3]!;
+        const k2 = run[p - 2]!;
+        const k3 = run[p - 1]!;
+        for (let i = 0; i < len; i += 4) {
+          run[p + i] = data[i]! ^ k0;
+          if (i + 1 < len) run[p + i + 1] = data[i + 1]! ^ k1;
+          if (i + 2 < len) run[p + i + 2] = data[i + 2]! ^ k2;
+          if (i + 3 < len) run[p + i + 3] = data[i + 3]! ^ k3;
+        }
+      } else {
+        backend.mask(data, run.subarray(p - 4, p), run, p, 0);
+      }
+    } else {
+      const at = this.reserve(headerLength(len, false) + len);
+      const run = this.run!;
+      const h = writeHeader(run, at, b0, len, null);
+      if (len > 0) run.set(data, at + h);
+    }
+    if (cb) (this.callbacks ??= []).push(cb);
+    this.schedule();
+  }
+
+  /**
+   * Reserves a masked frame of `len` payload bytes in the run and writes its header with a
+   * fresh key (RFC 6455 §5.3); returns where the payload goes (the key is the 4 bytes before).
+   */
+  private maskedHeader(b0: number, len: number): number {
+    const at = this.reserve(headerLength(len, true) + len);
+    const run = this.run!;
+    const h = writeHeader(run, at, b0, len, null);
+    run[at + 1] |= 0x80;
+    const k = takeKey();
+    run[at + h] = KEY_POOL[k]!;
+    run[at + h + 1] = KEY_POOL[k + 1]!;
+    run[at + h + 2] = KEY_POOL[k + 2]!;
+    run[at + h + 3] = KEY_POOL[k + 3]!;
+    return at + h + 4;
+  }
+
+  /**
+   * Queues a frame whose payload is a string, encoding it as UTF-8 straight into the run
+   * buffer when it is small (no intermediate Buffer), masking in place for a client.
+   */
+  pushTextFrame(b0: number, text: string, masked: boolean, cb?: SendCallback): void {
+    const len = text.length * 3 < COPY_LIMIT ? Buffer.byteLength(text) : COPY_LIMIT;
+    if (len >= COPY_LIMIT || this.dead) {
+      this.pushFrame(b0, Buffer.from(text), masked, cb);
+      return;
+    }
+    if (masked) {
+      const p = this.maskedHeader(b0, len);
+      const run = this.run!;
+      if (len > 0) {
+        run.write(text, p, len, 'utf8');
+        if (len <= INLINE_MASK_MAX) {
+          for (let i = 0; i < len; i++) run[p + i] ^= run[p - 4 + (i & 3)]!;
+        } else {
+          backend.unmask(run.subarray(p, p + len), run.subarray(p - 4, p), 0);
+        }
+      }
+    } else {
+      const at = this.reserve(headerLength(len, false) + len);
+      const run = this.run!;
+      const h = writeHeader(run, at, b0, len, null);
+      if (len > 0) run.write(text, at + h, len, 'utf8');
+    }
+    if (cb) (this.callbacks ??= []).push(cb);
+    this.schedule();
+  }
+
+  /** Makes room for `n` contiguous bytes in the run buffer; returns where they start. */
+  private reserve(n: number): number {
+    let run = this.run;
+    if (run === null || run.length - this.runPos < n) {
+      this.seal();
+      // Sized by what this batch has needed so far: chatty connections get bigger runs,
+      // idle ones keep at most a small remainder.
+      const want = Math.max(n, Math.min(65536, Math.max(1024, 2 * this.queuedBytes)));
+      run = this.run = Buffer.allocUnsafe(want);
+      this.runStart = this.runPos = 0;
+    }
+    const at = this.runPos;
+    this.runPos += n;
+    this.queuedBytes += n;
+    return at;
+  }
+
+  /** Queues bytes: copied into the run when small, kept as they are when large. */
+  private add(chunk: Uint8Array): void {
+    const len = chunk.length;
+    if (len >= COPY_LIMIT) {
+      this.seal();
+      this.chunks.push(chunk);
+      this.queuedBytes += len;
+      return;
+    }
+    const at = this.reserve(len);
+    this.run!.set(chunk, at);
+  }
+
+  private seal(): void {
+    if (this.runPos > this.runStart) {
+      this.chunks.push(this.run!.subarray(this.runStart, this.runPos));
+      this.runStart = this.runPos;
+    }
+  }
+
+  private schedule(): void {
+    if (!this.scheduled && this.corks === 0) {
+      this.scheduled = true;
+      process.nextTick(flushTick, this);
+    }
+  }
+
+  /** Holds frames back until {@link uncork}; used around the handling of one socket read. */
+  cork(): void {
+    this.corks++;
+  }
+
+  /** Ends a {@link cork}; the outermost one writes everything queued meanwhile. */
+  uncork(): void {
+    if (this.corks > 0 && --this.corks === 0 && !this.scheduled && this.queuedBytes > 0) this.flush();
+  }
+
+  /** After everything queued so far is written, end the socket's writable side (TCP FIN). */
+  end(): void {
+    this.ending = true;
+    if (this.queuedBytes === 0 && !this.scheduled) this.finishEnd();
+  }
+
+  /**
+   * The socket is gone or being destroyed: drop what is queued; pending callbacks get the
+   * error (ws passes an error to callbacks of sends that could not happen).
+   */
+  kill(err?: Error): void {
+    if (this.dead) return;
+    this.dead = true;
+    const callbacks = this.callbacks;
+    this.chunks = [];
+    this.run = null;
+    this.runStart = this.runPos = 0;
+    this.queuedBytes = 0;
+    this.callbacks = null;
+    if (callbacks !== null) process.nextTick(runCallbacks, callbacks, err ?? this.closedError);
+  }
+
+  /** Whether the socket is gone. */
+  get isDead(): boolean {
+    return this.dead;
+  }
+
+  /** Hands everything queued to the socket now. */
+  flush(): void {
+    if (this.queuedBytes === 0 || this.dead) {
+      if (this.ending) this.finishEnd();
+      return;
+    }
+    this.seal();
+    const chunks = this.chunks;
+    const n = chunks.length;
+    const callbacks = this.callbacks;
+    this.chunks = [];
+    this.queuedBytes = 0;
+    this.callbacks = null;
+    // A nearly full run is dropped rather than kept for a few bytes.
+    if (this.run !== null && this.run.length - this.runPos < 64) {
+      this.run = null;
+      this.runStart = this.runPos = 0;
+    }
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) {
+      this.dead = true;
+      if (callbacks !== null) process.nextTick(runCallbacks, callbacks, this.closedError);
+      return;
+    }
+    const done = callbacks === null ? undefined : (err?: Error | null) => runCallbacks(callbacks, err);
+    if (n === 1) {
+      socket.write(chunks[0]!, done);
+    } else {
+      // cork() makes the socket hand every chunk to the OS in one writev.
+      socket.cork();
+      for (let i = 0; i < n - 1; i++) socket.write(chunks[i]!);
+      socket.write(chunks[n - 1]!, done);
+      socket.uncork();
+    }
+    if (this.ending) this.finishEnd();
+    if (this.onFlush !== null) this.onFlush();
+  }
+
+  private finishEnd(): void {
+    this.ending = false;
+    const socket = this.socket;
+    if (!socket.destroyed && socket.writable) socket.end();
+  }
+}

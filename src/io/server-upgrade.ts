@@ -1,0 +1,145 @@
+/**
+ * The server side of the opening handshake for one request (RFC 6455 §4.2): checks,
+ * verifyClient, subprotocol choice, extension negotiation, the 101 response, and the
+ * rejections (400, 401, 405, 426, 431, 503).
+ */
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
+
+import { Headers } from '../datastructures';
+import { RemoteProtocolError } from '../errors';
+import type { Extension } from '../extensions/extension';
+import { buildAcceptResponse, checkClientRequest, negotiateExtensions, type ClientHandshake } from '../handshake';
+import { Request } from '../http11';
+import { createDeflate, type DeflateExtension, type PerMessageDeflateOptions } from './deflate-glue';
+
+/** What verifyClient receives (ws's `info`). */
+export interface VerifyClientInfo {
+  /** The Origin header ('' or undefined when absent). */
+  origin: string | undefined;
+  /** Whether the connection is TLS. */
+  secure: boolean;
+  req: IncomingMessage;
+}
+
+/** ws's synchronous verifyClient: return false to refuse with 401. */
+export type VerifyClientSync = (info: VerifyClientInfo) => boolean;
+/** ws's asynchronous verifyClient: call `callback(false, 403, 'Forbidden', headers)` to refuse. */
+export type VerifyClientAsync = (
+  info: VerifyClientInfo,
+  callback: (verified: boolean, code?: number, message?: string, headers?: OutgoingHttpHeaders) => void,
+) => void;
+
+/** The result of a handshake that may go on to the 101. */
+export interface UpgradePlan {
+  handshake: ClientHandshake;
+  /** The subprotocols offered, in order. */
+  protocols: Set<string>;
+  /** The negotiated permessage-deflate, or null. */
+  deflate: DeflateExtension | null;
+  /** The Sec-WebSocket-Extensions answer, or null. */
+  extensionsHeader: string | null;
+}
+
+/** The settings {@link planUpgrade} reads. */
+export interface UpgradeSettings {
+  perMessageDeflate: false | PerMessageDeflateOptions;
+  maxPayload: number;
+  maxHeaderCount: number;
+}
+
+/** A refusal: status, message and headers of the response. */
+export class HandshakeRefusal extends Error {
+  constructor(
+    readonly statusCode: number,
+    message: string,
+    readonly headers: ReadonlyArray<readonly [string, string]> = [],
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Checks the request (RFC 6455 §4.2.1) and negotiates extensions (§9.1).
+ * @throws HandshakeRefusal with the HTTP status to answer
+ */
+export function planUpgrade(req: IncomingMessage, settings: UpgradeSettings): UpgradePlan {
+  // The head's line count is limited like the standalone parser's (too many: 431).
+  if (req.rawHeaders.length / 2 > settings.maxHeaderCount) {
+    throw new HandshakeRefusal(431, `more than ${settings.maxHeaderCount} header lines`);
+  }
+  let handshake: ClientHandshake;
+  try {
+    const request = new Request(req.url ?? '/', Headers.fromRawHeaders(req.rawHeaders), {
+      method: req.method ?? 'GET',
+      httpVersion: req.httpVersion,
+    });
+    handshake = checkClientRequest(request);
+  } catch (err) {
+    if (err instanceof RemoteProtocolError) {
+      const headers = (err as { headers?: ReadonlyArray<readonly [string, string]> }).headers ?? [];
+      throw new HandshakeRefusal(err.statusCode ?? 400, err.message, headers);
+    }
+    throw new HandshakeRefusal(400, err instanceof Error ? err.message : 'invalid request');
+  }
+  let deflate: DeflateExtension | null = null;
+  let extensionsHeader: string | null = null;
+  if (settings.perMessageDeflate !== false && handshake.extensions.length > 0) {
+    const candidate = createDeflate(settings.perMessageDeflate, true, settings.maxPayload);
+    if (candidate !== null) {
+      try {
+        const available: Extension[] = [candidate];
+        const result = negotiateExtensions(handshake.extensions, available);
+        if (result.extensions.length > 0) {
+          deflate = candidate;
+          extensionsHeader = result.header;
+        } else {
+          candidate.dispose?.();
+        }
+      } catch (err) {
+        candidate.dispose?.();
+        throw new HandshakeRefusal(400, err instanceof Error ? err.message : 'invalid Sec-WebSocket-Extensions');
+      }
+    }
+  }
+  return { handshake, protocols: new Set(handshake.subprotocols), deflate, extensionsHeader };
+}
+
+/**
+ * The 101 response as ws's array of lines (what the 'headers' event shows and may change).
+ */
+export function acceptLines(plan: UpgradePlan, protocol: string | null): string[] {
+  const response = buildAcceptResponse({ key: plan.handshake.key, subprotocol: protocol, extensions: plan.extensionsHeader });
+  const lines = ['HTTP/1.1 101 Switching Protocols'];
+  for (const [name, value] of response.headers.rawItems()) lines.push(`${name}: ${value}`);
+  return lines;
+}
+
+/**
+ * Answers a refused handshake and closes the socket (RFC 6455 §4.2.2 item 4: "an appropriate
+ * error code"), with `Connection: close`.
+ */
+export function abortHandshake(
+  socket: Duplex,
+  code: number,
+  message?: string,
+  headers?: OutgoingHttpHeaders | ReadonlyArray<readonly [string, string]>,
+): void {
+  if (socket.destroyed) return;
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = message ?? STATUS_CODES[code] ?? '';
+  const lines = [`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) lines.push(`${name}: ${value}`);
+  } else if (headers !== undefined) {
+    for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${String(v)}`);
+    }
+  }
+  socket.once('finish', () => socket.destroy());
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}

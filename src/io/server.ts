@@ -1,0 +1,363 @@
+/**
+ * WebSocketServer with ws's options and events: standalone (its own http.Server), attached
+ * to an existing http/https server, or `noServer` with handleUpgrade(). Beyond ws: a
+ * handshake timeout on the shared timer wheel, close() that sends 1001 to every client and
+ * resolves when they are all closed, and broadcast() of a message framed once.
+ */
+import { EventEmitter } from 'node:events';
+import * as http from 'node:http';
+import type * as https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+
+import { kCore } from './core';
+import type { PerMessageDeflateOptions } from './deflate-glue';
+import { coreOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionOptions } from './options';
+import { PreparedMessage, type BroadcastOptions } from './broadcast';
+import {
+  abortHandshake,
+  acceptLines,
+  HandshakeRefusal,
+  planUpgrade,
+  type UpgradePlan,
+  type VerifyClientAsync,
+  type VerifyClientSync,
+} from './server-upgrade';
+import { TimerEntry } from './timers';
+import { WebSocket, type SendData } from './websocket';
+
+export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
+
+/** Options of {@link WebSocketServer} (ws's, plus wscore's connection options). */
+export interface ServerOptions extends ConnectionOptions {
+  /** Standalone: the port to listen on (0: any free port). */
+  port?: number;
+  /** Standalone: the address to listen on. */
+  host?: string;
+  /** Standalone: the listen backlog. */
+  backlog?: number;
+  /** Attach to this http or https server (its 'upgrade' events). */
+  server?: http.Server | https.Server;
+  /** Create no server: call handleUpgrade() yourself. */
+  noServer?: boolean;
+  /** Accept only this URL path (without the query). */
+  path?: string;
+  /** Accept or refuse a client during the handshake (sync or with a callback). */
+  verifyClient?: VerifyClientSync | VerifyClientAsync;
+  /** Choose a subprotocol among the offered ones (default: the first); false for none. */
+  handleProtocols?: (protocols: Set<string>, request: http.IncomingMessage) => string | false;
+  /** Keep the set of clients in `clients` (default true). */
+  clientTracking?: boolean;
+  /** Negotiate permessage-deflate (default false, as ws). */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Drop a connection whose handshake is not done after this many ms (default 10,000). */
+  handshakeTimeout?: number;
+  /** Most header lines in an upgrade request (more: 431). Default 100. */
+  maxHeaderCount?: number;
+  /** Standalone: largest request head in bytes (larger: 431). Default 16 KiB. */
+  maxHeaderSize?: number;
+  /** The class to instantiate for connections (a subclass of WebSocket). */
+  WebSocket?: typeof WebSocket;
+}
+
+/** The events of a {@link WebSocketServer}. */
+export interface WebSocketServerEventMap {
+  /** Extra arguments are allowed: ws's docs re-emit 'connection' with an authenticated user. */
+  connection: [socket: WebSocket, request: http.IncomingMessage, ...rest: unknown[]];
+  /** The 101 response's lines, before they are written: push to add headers. */
+  headers: [headers: string[], request: http.IncomingMessage];
+  error: [error: Error];
+  listening: [];
+  close: [];
+  /** A handshake failed the request checks (only emitted when listened to; then answer yourself). */
+  wsClientError: [error: Error, socket: Duplex, request: http.IncomingMessage];
+}
+
+const RUNNING = 0;
+const CLOSING = 1;
+const CLOSED = 2;
+
+const kTimer = Symbol('wscore.handshakeTimer');
+type TimedSocket = Duplex & { [kTimer]?: TimerEntry<Duplex>; [kUpgraded]?: boolean };
+const kUpgraded = Symbol('wscore.upgraded');
+
+function destroySocket(socket: Duplex): void {
+  socket.destroy();
+}
+function onHandshakeSocketError(this: Duplex): void {
+  this.destroy();
+}
+
+/** A WebSocket server, API-compatible with ws's WebSocketServer. */
+export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
+  /** The connected clients (when clientTracking is on; undefined otherwise, as in ws). */
+  readonly clients: Set<WebSocket> | undefined;
+  readonly options: Readonly<ServerOptions>;
+  private readonly all = new Set<WebSocket>();
+  private readonly handshakes = new Set<Duplex>();
+  private server: http.Server | https.Server | null = null;
+  private readonly ownServer: boolean;
+  private state = RUNNING;
+  private readonly unbind: Array<() => void> = [];
+  private closing: Promise<void> | null = null;
+  private readonly WebSocketClass: typeof WebSocket;
+  private readonly handshakeTimeout: number;
+  private readonly maxPayload: number;
+  private readonly connectionOptions: ConnectionOptions;
+
+  constructor(options: ServerOptions, callback?: () => void) {
+    super();
+    const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
+    if (modes !== 1) throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
+    this.options = { ...options };
+    this.clients = options.clientTracking === false ? undefined : new Set();
+    this.WebSocketClass = options.WebSocket ?? WebSocket;
+    this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.maxPayload = coreOptions(options).maxPayload;
+    const { maxPayload, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong } = options;
+    this.connectionOptions = { maxPayload, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong };
+    this.ownServer = options.port !== undefined;
+    if (options.port !== undefined) {
+      const server = http.createServer({ maxHeaderSize: options.maxHeaderSize ?? 16384 }, (_req, res) => {
+        // A plain HTTP request to a WebSocket-only server (RFC 7231 §6.5.15).
+        const body = http.STATUS_CODES[426]!;
+        res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'close' });
+        res.end(body);
+      });
+      server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
+        // Malformed or oversized heads: 431 when the head is too large, else 400; no crash.
+        const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_REQUEST_TIMEOUT' ? 408 : 400;
+        abortHandshake(socket, code);
+      });
+      server.on('connection', (socket: TimedSocket) => this.armHandshakeTimer(socket));
+      server.listen(options.port, options.host, options.backlog, callback);
+      this.server = server;
+    } else if (options.server !== undefined) {
+      this.server = options.server;
+    }
+    if (this.server !== null) {
+      const server = this.server;
+      const onListening = (): void => {
+        this.emit('listening');
+      };
+      const onError = (err: Error): void => {
+        this.emit('error', err);
+      };
+      const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
+        // Attached to a shared server: leave other paths to other upgrade listeners.
+        if (!this.ownServer && !this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return;
+        this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
+      };
+      server.on('listening', onListening);
+      server.on('error', onError);
+      server.on('upgrade', onUpgrade);
+      this.unbind.push(() => {
+        server.removeListener('listening', onListening);
+        server.removeListener('error', onError);
+        server.removeListener('upgrade', onUpgrade);
+      });
+    }
+  }
+
+  /** The address the server listens on (as http.Server#address()). */
+  address(): AddressInfo | string | null {
+    if (this.options.noServer) throw new Error('The server is operating in "noServer" mode');
+    return this.server === null ? null : this.server.address();
+  }
+
+  /** Whether `req` is for this server's `path` (ws's shouldHandle; override to customise). */
+  shouldHandle(req: http.IncomingMessage): boolean {
+    const path = this.options.path;
+    if (path === undefined) return true;
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    return (q === -1 ? url : url.slice(0, q)) === path;
+  }
+
+  private armHandshakeTimer(socket: TimedSocket): void {
+    if (this.handshakeTimeout <= 0 || socket[kTimer]?.armed) return;
+    const timer = (socket[kTimer] ??= new TimerEntry<Duplex>(socket, destroySocket));
+    timer.arm(this.handshakeTimeout);
+    socket.once('close', () => timer.cancel());
+  }
+
+  /**
+   * Completes the opening handshake of an upgrade request and calls `cb` with the new
+   * WebSocket. Rejected requests are answered (400, 401, 426, 431, ...) and closed.
+   */
+  handleUpgrade(
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (ws: WebSocket, request: http.IncomingMessage) => void,
+  ): void {
+    const s = socket as TimedSocket;
+    s.on('error', onHandshakeSocketError);
+    this.armHandshakeTimer(s);
+    this.handshakes.add(s);
+    s.once('close', () => this.handshakes.delete(s));
+    if (!this.shouldHandle(req)) {
+      this.refuse(s, req, new HandshakeRefusal(400, 'Bad Request: wrong path'));
+      return;
+    }
+    let plan: UpgradePlan;
+    try {
+      plan = planUpgrade(req, {
+        perMessageDeflate: this.options.perMessageDeflate ? (this.options.perMessageDeflate === true ? {} : this.options.perMessageDeflate) : false,
+        maxPayload: this.maxPayload,
+        maxHeaderCount: this.options.maxHeaderCount ?? 100,
+      });
+    } catch (err) {
+      this.refuse(s, req, err instanceof HandshakeRefusal ? err : new HandshakeRefusal(400, String(err)));
+      return;
+    }
+    const verify = this.options.verifyClient;
+    if (verify === undefined) {
+      this.completeUpgrade(plan, req, s, head, cb);
+      return;
+    }
+    const info = {
+      origin: req.headers.origin,
+      secure: Boolean((req.socket as { authorized?: boolean; encrypted?: boolean }).authorized || (req.socket as { encrypted?: boolean }).encrypted),
+      req,
+    };
+    try {
+      if (verify.length === 2) {
+        (verify as VerifyClientAsync)(info, (verified, code, message, headers) => {
+          if (!verified) {
+            plan.deflate?.dispose?.();
+            abortHandshake(s, code ?? 401, message, headers);
+            return;
+          }
+          this.completeUpgrade(plan, req, s, head, cb);
+        });
+        return;
+      }
+      if (!(verify as VerifyClientSync)(info)) {
+        plan.deflate?.dispose?.();
+        abortHandshake(s, 401);
+        return;
+      }
+    } catch (err) {
+      plan.deflate?.dispose?.();
+      abortHandshake(s, 500);
+      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      return;
+    }
+    this.completeUpgrade(plan, req, s, head, cb);
+  }
+
+  private refuse(socket: Duplex, req: http.IncomingMessage, refusal: HandshakeRefusal): void {
+    if (this.listenerCount('wsClientError') > 0) {
+      const err = Object.assign(new Error(refusal.message), { statusCode: refusal.statusCode });
+      this.emit('wsClientError', err, socket, req);
+      return;
+    }
+    abortHandshake(socket, refusal.statusCode, refusal.message, refusal.headers);
+  }
+
+  private completeUpgrade(
+    plan: UpgradePlan,
+    req: http.IncomingMessage,
+    socket: TimedSocket,
+    head: Buffer,
+    cb: (ws: WebSocket, request: http.IncomingMessage) => void,
+  ): void {
+    if (socket.destroyed || !socket.readable || !socket.writable) {
+      plan.deflate?.dispose?.();
+      socket.destroy();
+      return;
+    }
+    if (socket[kUpgraded]) throw new Error('server.handleUpgrade() was called more than once with the same socket');
+    if (this.state !== RUNNING) {
+      plan.deflate?.dispose?.();
+      abortHandshake(socket, 503);
+      return;
+    }
+    socket[kUpgraded] = true;
+    let protocol: string | null = null;
+    if (plan.protocols.size > 0) {
+      const chosen = this.options.handleProtocols ? this.options.handleProtocols(plan.protocols, req) : plan.protocols.values().next().value!;
+      protocol = chosen === false ? null : chosen;
+    }
+    const lines = acceptLines(plan, protocol);
+    this.emit('headers', lines, req);
+    socket[kTimer]?.cancel();
+    this.handshakes.delete(socket);
+    socket.removeListener('error', onHandshakeSocketError);
+
+    const ws = new this.WebSocketClass(null, undefined, this.connectionOptions);
+    const core = ws[kCore];
+    core.protocol = protocol ?? '';
+    core.extensions = plan.extensionsHeader ?? '';
+    core.deflate = plan.deflate;
+    core.attach(socket, head, true, plan.deflate === null ? 0 : plan.deflate.rsvMask);
+    this.all.add(ws);
+    this.clients?.add(ws);
+    ws.once('close', () => {
+      this.all.delete(ws);
+      this.clients?.delete(ws);
+    });
+    // The 101 and whatever the connection handler sends leave in one write.
+    const sender = core.sender!;
+    sender.cork();
+    sender.push(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
+    try {
+      cb(ws, req);
+    } catch (err) {
+      core.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
+    }
+    sender.uncork();
+  }
+
+  /**
+   * Sends one message to every open client (or those `filter` accepts): framed once, and
+   * compressed once per distinct set of deflate parameters where the connection allows it.
+   * Returns the number of clients it was queued for.
+   */
+  broadcast(data: SendData | PreparedMessage, options: BroadcastOptions = {}): number {
+    const message = data instanceof PreparedMessage ? data : new PreparedMessage(data, options);
+    let n = 0;
+    for (const ws of this.all) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (options.filter !== undefined && !options.filter(ws)) continue;
+      message.sendTo(ws);
+      n++;
+    }
+    return n;
+  }
+
+  /**
+   * Stops accepting connections, sends 1001 (going away) to every client, and resolves when
+   * all of them are closed and the server (when it created one) is closed. Emits 'close'.
+   */
+  close(cb?: (err?: Error) => void): Promise<void> {
+    if (this.state === CLOSED) {
+      const err = new Error('The server is not running');
+      if (cb) process.nextTick(cb, err);
+      return Promise.resolve();
+    }
+    if (this.closing === null) {
+      this.state = CLOSING;
+      for (const fn of this.unbind) fn();
+      for (const socket of this.handshakes) socket.destroy();
+      this.handshakes.clear();
+      const waits: Array<Promise<unknown>> = [];
+      for (const ws of this.all) {
+        waits.push(ws.closed);
+        ws.close(1001, 'server shutting down');
+      }
+      const server = this.server;
+      if (this.ownServer && server !== null) {
+        waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
+        server.closeIdleConnections?.();
+      }
+      this.closing = Promise.all(waits).then(() => {
+        this.state = CLOSED;
+        this.emit('close');
+      });
+    }
+    if (cb) this.closing.then(() => cb(), cb);
+    return this.closing;
+  }
+}

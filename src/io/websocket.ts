@@ -1,0 +1,353 @@
+/**
+ * WebSocket: one live connection, with the API of the npm package `ws` (events, methods,
+ * properties, WHATWG-style listeners) plus an async API (`for await`, `recv()`, `closed`),
+ * backpressure (`send()` returns false, then 'drain'), a heartbeat, and frame-level access
+ * (`sendFrame`, `rawFrames`). The connection itself lives in {@link Core}.
+ */
+import { EventEmitter } from 'node:events';
+
+import { LocalProtocolError } from '../errors';
+import { Frame, isValidCloseCode, Opcode } from '../frames';
+import type { ClientOptions } from './client';
+import { abortClientHandshake, startClient } from './client';
+import { CLOSED, CLOSING, CONNECTING, Core, kCore, OPEN } from './core';
+import {
+  addEventListener,
+  getOnProperty,
+  removeEventListener,
+  setOnProperty,
+  type AddEventListenerOptions,
+  type BinaryType,
+  type CloseEvent,
+  type ErrorEvent,
+  type MessageEvent,
+  type WebSocketEventMap,
+  type WebSocketEventType,
+  type WSEvent,
+  type WSEventByType,
+  type WSEventListener,
+} from './events';
+import type { Message } from './message-queue';
+import { coreOptions, type ConnectionOptions } from './options';
+import type { SendCallback } from './sender';
+
+/**
+ * What send() accepts. Numbers are sent as their decimal text (as ws does); an array of
+ * buffers (a 'message' received with binaryType 'fragments') is sent as their concatenation.
+ */
+export type SendData = string | Buffer | ArrayBuffer | SharedArrayBuffer | ArrayBufferView | number | readonly Uint8Array[];
+
+/** Options of {@link WebSocket.send}. */
+export interface SendOptions {
+  /** Send as a binary message (default: true unless `data` is a string). */
+  binary?: boolean;
+  /** Compress when permessage-deflate was negotiated (default true; small messages never are). */
+  compress?: boolean;
+  /** Whether this is the last fragment of the message (default true). */
+  fin?: boolean;
+  /** Accepted for ws compatibility: clients always mask and servers never do (RFC 6455 §5.1). */
+  mask?: boolean;
+}
+
+/** What the `closed` promise resolves with. */
+export interface CloseInfo {
+  code: number;
+  reason: string;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** The bytes of a non-text payload (no copy except for an array of buffers). */
+export function toBytes(data: Exclude<SendData, string | number>): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (Array.isArray(data)) return Buffer.concat(data as readonly Uint8Array[]);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
+    return new Uint8Array(data as ArrayBuffer);
+  }
+  throw new TypeError('data must be a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
+}
+
+function controlPayload(data: SendData | undefined): Uint8Array {
+  if (data === undefined) return EMPTY;
+  const bytes = typeof data === 'string' || typeof data === 'number' ? Buffer.from(String(data)) : toBytes(data);
+  // RFC 6455 §5.5: control frames carry at most 125 bytes.
+  if (bytes.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
+  return bytes;
+}
+
+/** Calls `cb` with the error ws gives for a send on a socket that is not open. */
+function sendAfterClose(ws: WebSocket, cb: SendCallback | undefined): void {
+  if (cb) {
+    const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][ws.readyState];
+    process.nextTick(cb, new Error(`WebSocket is not open: readyState ${ws.readyState} (${state})`));
+  }
+}
+
+/** A WebSocket connection: the client you construct, or what a WebSocketServer hands you. */
+export class WebSocket extends EventEmitter<WebSocketEventMap> {
+  static readonly CONNECTING = CONNECTING;
+  static readonly OPEN = OPEN;
+  static readonly CLOSING = CLOSING;
+  static readonly CLOSED = CLOSED;
+  /** ws's alias of WebSocketServer (`new WebSocket.Server(options)`); set by the io index. */
+  declare static Server: typeof import('./server').WebSocketServer;
+  /** ws's alias of WebSocketServer; set by the io index. */
+  declare static WebSocketServer: typeof import('./server').WebSocketServer;
+  /** ws's alias of WebSocket itself. */
+  declare static WebSocket: typeof WebSocket;
+  /** ws's createWebSocketStream; set by the io index. */
+  declare static createWebSocketStream: typeof import('./stream').createWebSocketStream;
+
+  /** @internal */
+  readonly [kCore]: Core;
+  /** @internal */
+  _url = '';
+
+  /**
+   * Opens a client connection to `address` (ws:, wss:, ws+unix:, http:, https:), offering
+   * `protocols`. `null` makes an unattached socket (what a server uses internally).
+   */
+  constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
+    super();
+    if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols === 'object') {
+      options = protocols;
+      protocols = undefined;
+    }
+    const opts: ConnectionOptions = options ?? {};
+    this[kCore] = new Core(this, coreOptions(opts));
+    if (address !== null) {
+      const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
+      startClient(this, address, list, options ?? {});
+    }
+  }
+
+  get CONNECTING(): 0 {
+    return CONNECTING;
+  }
+  get OPEN(): 1 {
+    return OPEN;
+  }
+  get CLOSING(): 2 {
+    return CLOSING;
+  }
+  get CLOSED(): 3 {
+    return CLOSED;
+  }
+
+  /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
+  get readyState(): 0 | 1 | 2 | 3 {
+    return this[kCore].readyState as 0 | 1 | 2 | 3;
+  }
+  /** The URL connected to (client side; '' on the server side). */
+  get url(): string {
+    return this._url;
+  }
+  /** The subprotocol the server selected ('' if none). */
+  get protocol(): string {
+    return this[kCore].protocol;
+  }
+  /** The negotiated extensions, as the Sec-WebSocket-Extensions value ('' if none). */
+  get extensions(): string {
+    return this[kCore].extensions;
+  }
+  /** Bytes queued by send()/ping()/pong() and not yet handed to the OS. */
+  get bufferedAmount(): number {
+    return this[kCore].bufferedAmount;
+  }
+  /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer' or 'fragments'. */
+  get binaryType(): BinaryType {
+    return this[kCore].binaryType;
+  }
+  set binaryType(type: BinaryType) {
+    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments') this[kCore].binaryType = type;
+  }
+  /** Whether reading is paused (pause()). */
+  get isPaused(): boolean {
+    return this[kCore].paused;
+  }
+
+  /**
+   * Sends a message. Returns false when bufferedAmount reached the high-water mark: wait for
+   * 'drain' before sending more. `cb` fires once the data is handed to the OS (or with an
+   * error). Throws while CONNECTING; after close() the callback gets an error (as ws).
+   */
+  send(data: SendData, options?: SendOptions | SendCallback, cb?: SendCallback): boolean {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    const core = this[kCore];
+    if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
+    if (typeof data === 'number') data = String(data);
+    if (core.readyState !== OPEN || core.closeFrameSent) {
+      sendAfterClose(this, cb);
+      return false;
+    }
+    const fin = options?.fin !== false;
+    let payload: Uint8Array | string = typeof data === 'string' ? data : toBytes(data);
+    const opcode = core.sendingFragmented !== 0 ? Opcode.CONT : (options?.binary ?? typeof data !== 'string') ? Opcode.BINARY : Opcode.TEXT;
+    let rsv1 = 0;
+    const deflate = core.deflate;
+    // RFC 7692 §6: only whole messages are compressed here (RSV1 on the first frame).
+    if (deflate !== null && fin && opcode !== Opcode.CONT && options?.compress !== false) {
+      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+      if (size >= (deflate.threshold ?? 1024)) {
+        payload = deflate.compressMessage(typeof payload === 'string' ? Buffer.from(payload) : payload);
+        rsv1 = 0x40;
+      }
+    }
+    if (!fin && core.sendingFragmented === 0) core.sendingFragmented = opcode;
+    else if (fin) core.sendingFragmented = 0;
+    return core.sendData((fin ? 0x80 : 0) | rsv1 | opcode, payload, cb);
+  }
+
+  /** Sends a ping (RFC 6455 §5.5.2); `data` is at most 125 bytes. */
+  ping(data?: SendData | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control(Opcode.PING, data, mask, cb);
+  }
+
+  /** Sends an unsolicited pong (RFC 6455 §5.5.3); `data` is at most 125 bytes. */
+  pong(data?: SendData | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
+    this.control(Opcode.PONG, data, mask, cb);
+  }
+
+  private control(opcode: Opcode, data: SendData | SendCallback | undefined, mask: boolean | SendCallback | undefined, cb: SendCallback | undefined): void {
+    if (typeof data === 'function') {
+      cb = data;
+      data = undefined;
+    } else if (typeof mask === 'function') {
+      cb = mask;
+    }
+    const core = this[kCore];
+    if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
+    const payload = controlPayload(data);
+    if (core.readyState !== OPEN) {
+      sendAfterClose(this, cb);
+      return;
+    }
+    core.sendControl(opcode, payload, cb);
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2): messages already sent leave first, then
+   * the close frame; the socket is destroyed if the peer has not closed within closeTimeout.
+   * `code` must be 1000 or 3000-4999 (or another code valid on the wire); `reason` at most
+   * 123 bytes of UTF-8.
+   */
+  close(code?: number, reason?: string | Buffer): void {
+    const core = this[kCore];
+    if (core.readyState === CLOSED) return;
+    if (core.readyState === CONNECTING) {
+      abortClientHandshake(this, new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    if (code !== undefined && !(typeof code === 'number' && isValidCloseCode(code))) {
+      throw new LocalProtocolError(`invalid close code ${String(code)} (RFC 6455 §7.4)`);
+    }
+    const r = reason === undefined ? EMPTY : typeof reason === 'string' ? Buffer.from(reason) : reason;
+    if (r.length > 123) throw new LocalProtocolError('The close reason must not be greater than 123 bytes');
+    core.close(code, code === undefined ? EMPTY : r);
+  }
+
+  /** Destroys the connection at once, without a closing handshake. */
+  terminate(): void {
+    const core = this[kCore];
+    if (core.readyState === CLOSED) return;
+    if (core.readyState === CONNECTING) {
+      abortClientHandshake(this, new Error('WebSocket was closed before the connection was established'));
+      return;
+    }
+    core.terminate();
+  }
+
+  /** Stops reading from the socket (no 'message' events until resume()). */
+  pause(): void {
+    if (this[kCore].readyState !== CONNECTING) this[kCore].pause();
+  }
+
+  /** Resumes reading after pause(). */
+  resume(): void {
+    if (this[kCore].readyState !== CONNECTING) this[kCore].resume();
+  }
+
+  /**
+   * Sends a hand-made frame as it is (websocket-client's `send_frame`): fragments, custom
+   * close payloads, unsolicited control frames. The frame is masked on the client side.
+   * Sending a CLOSE frame starts the closing handshake. `check: false` skips the RFC 6455
+   * §5.2/§5.5 checks (to test peers with invalid frames).
+   */
+  sendFrame(frame: Frame, options?: { check?: boolean } | SendCallback, cb?: SendCallback): void {
+    if (typeof options === 'function') {
+      cb = options;
+      options = undefined;
+    }
+    const core = this[kCore];
+    if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
+    if (options?.check !== false) frame.check({ allowedRsv: 7 });
+    if (core.readyState !== OPEN || core.closeFrameSent) {
+      sendAfterClose(this, cb);
+      return;
+    }
+    const b0 = (frame.fin ? 0x80 : 0) | (frame.rsv << 4) | frame.opcode;
+    core.sender!.pushFrame(b0, frame.data, !core.isServer, cb);
+    if (frame.opcode === Opcode.CLOSE) core.sentCloseFrame();
+  }
+
+  /** Resolves once the connection is CLOSED, with the close code and reason. Never rejects. */
+  get closed(): Promise<CloseInfo> {
+    return this[kCore].whenClosed();
+  }
+
+  /**
+   * The next message: text as a string, binary as a Buffer (Python websockets' `recv()`).
+   * Rejects with ConnectionClosedError once the connection is closed and nothing is left.
+   * Messages are queued from the first call on (or from the start for connect()/serve()).
+   */
+  recv(): Promise<Message> {
+    return this[kCore].ensureQueue().next();
+  }
+
+  /**
+   * `for await (const message of ws)`: every message until the connection closes (the loop
+   * ends on a normal closure and throws ConnectionClosedError on an abnormal one).
+   */
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return this[kCore].ensureQueue().iterate();
+  }
+
+  /** WHATWG `addEventListener` for 'open', 'message', 'close' and 'error'. */
+  addEventListener<K extends WebSocketEventType>(type: K, listener: WSEventListener<WSEventByType[K]>, options?: AddEventListenerOptions): void {
+    addEventListener(this as unknown as Parameters<typeof addEventListener>[0], type, listener, options);
+  }
+
+  /** WHATWG `removeEventListener`. */
+  removeEventListener<K extends WebSocketEventType>(type: K, listener: WSEventListener<WSEventByType[K]>): void {
+    removeEventListener(this as unknown as Parameters<typeof removeEventListener>[0], type, listener);
+  }
+
+  get onopen(): ((event: WSEvent) => void) | null {
+    return getOnProperty(this as never, 'open') as ((event: WSEvent) => void) | null;
+  }
+  set onopen(handler: ((event: WSEvent) => void) | null) {
+    setOnProperty(this as never, 'open', handler);
+  }
+  get onmessage(): ((event: MessageEvent) => void) | null {
+    return getOnProperty(this as never, 'message') as ((event: MessageEvent) => void) | null;
+  }
+  set onmessage(handler: ((event: MessageEvent) => void) | null) {
+    setOnProperty(this as never, 'message', handler);
+  }
+  get onclose(): ((event: CloseEvent) => void) | null {
+    return getOnProperty(this as never, 'close') as ((event: CloseEvent) => void) | null;
+  }
+  set onclose(handler: ((event: CloseEvent) => void) | null) {
+    setOnProperty(this as never, 'close', handler);
+  }
+  get onerror(): ((event: ErrorEvent) => void) | null {
+    return getOnProperty(this as never, 'error') as ((event: ErrorEvent) => void) | null;
+  }
+  set onerror(handler: ((event: ErrorEvent) => void) | null) {
+    setOnProperty(this as never, 'error', handler);
+  }
+}
