@@ -1,0 +1,423 @@
+/**
+ * permessage-deflate (RFC 7692): negotiation on both sides and compression of data
+ * messages, over the backend's synchronous Inflater / Deflater.
+ *
+ * Two ways to use it once negotiated:
+ * - the frame hooks of {@link Extension} (the sans-IO FrameProtocol calls them per frame);
+ * - the whole-message API for the Node I/O layer: {@link PerMessageDeflate.shouldCompress},
+ *   {@link PerMessageDeflate.compressMessage} and {@link PerMessageDeflate.decompressMessage}.
+ * A connection uses one or the other per direction at any one time (each throws
+ * LocalProtocolError if called while a message of the other kind is half done).
+ *
+ * Memory per connection (docs/benchmarks.md, "permessage-deflate"): a compressor with
+ * context takeover is the large part (~100 KiB at the default 4 KiB window; ~210 KiB at
+ * 32 KiB), a decompressor ~7 KiB + the peer's window. Streams without context takeover
+ * come, with `sharedCompressor` (default), from a pool shared by all connections, so such a
+ * connection holds no zlib state between messages.
+ */
+import { backend as defaultBackend, InflateStatus } from '../backend';
+import type { Backend, Deflater, Inflater } from '../backend';
+import { LocalProtocolError, ParseFailed, RemoteProtocolError } from '../errors';
+import { isControl, Opcode } from '../frames';
+import { RSV1, type Extension, type RsvBits } from './extension';
+import { type DeflateParams, formatDeflateParams, parseDeflateParams, responseMatchesOffer } from './permessage-deflate-params';
+import { drainSharedPools, sharedPool, type StreamPool } from './permessage-deflate-pool';
+import { checkOptions, type NormalizedOptions, type PerMessageDeflateOptions } from './permessage-deflate-options';
+
+export type { DeflateParams } from './permessage-deflate-params';
+export type { PerMessageDeflateOptions, ZlibDeflateOptions } from './permessage-deflate-options';
+
+/** What was agreed, from this endpoint's side. */
+export interface DeflateAgreement {
+  /** Which side this endpoint is. */
+  readonly role: 'client' | 'server';
+  /** The parameters of the accepted element, as on the wire (the server's response). */
+  readonly params: Readonly<DeflateParams>;
+  /** Window bits our compressor uses: at most what the peer allows, and at most the cap. */
+  readonly deflateWindowBits: number;
+  /** Our compressor resets after each message (our *_no_context_takeover, or our choice). */
+  readonly deflateNoContextTakeover: boolean;
+  /** Window bits our decompressor uses: the peer's window (at least 9, see below). */
+  readonly inflateWindowBits: number;
+  /** The peer resets after each message, so our decompressor does too. */
+  readonly inflateNoContextTakeover: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function statusError(status: InflateStatus): ParseFailed {
+  if (status === InflateStatus.TOO_BIG) return new ParseFailed('permessage-deflate: the decompressed message is larger than the size limit', 1009);
+  if (status === InflateStatus.NO_MEMORY) return new ParseFailed('permessage-deflate: out of memory while decompressing', 1011);
+  return new ParseFailed('permessage-deflate: invalid compressed data (RFC 7692 §7.2.2)', 1007);
+}
+
+/** RFC 7692 permessage-deflate, for one connection (client or server side). */
+export class PerMessageDeflate implements Extension {
+  readonly name = 'permessage-deflate';
+  /** RFC 7692 §6: the "Per-Message Compressed" bit is RSV1. */
+  readonly rsvMask = RSV1;
+  /** Messages shorter than this many bytes are sent uncompressed. */
+  readonly threshold: number;
+
+  private readonly opts: NormalizedOptions;
+  private readonly backend: Backend;
+  private agreed: DeflateAgreement | null = null;
+  private disposed = false;
+  /** This connection's own streams (context takeover, or sharedCompressor off). */
+  private deflater: Deflater | null = null;
+  private inflater: Inflater | null = null;
+  /** The streams of the messages in progress through the frame hooks. */
+  private inboundStream: Inflater | null = null;
+  private outboundStream: Deflater | null = null;
+  /** The last header seen was a control frame's; its payload and end pass untouched. */
+  private inControl = false;
+  /** The data message being received has RSV1 (is compressed). */
+  private inboundCompressed = false;
+
+  /** @throws TypeError / RangeError on invalid options */
+  constructor(options: PerMessageDeflateOptions = {}) {
+    this.opts = checkOptions(options);
+    this.threshold = this.opts.threshold;
+    this.backend = options.backend ?? defaultBackend;
+  }
+
+  /** What was agreed, or null before (or without) a successful negotiation. */
+  get agreement(): DeflateAgreement | null {
+    return this.agreed;
+  }
+
+  enabled(): boolean {
+    return this.agreed !== null && !this.disposed;
+  }
+
+  // --- negotiation (RFC 7692 §5, §7.1) -------------------------------------------------
+
+  /** The parameters of each offer, most wanted first. */
+  private offerParams(): DeflateParams[] {
+    const o = this.opts;
+    const first: DeflateParams = {
+      serverNoContextTakeover: o.serverNoContextTakeover === true,
+      clientNoContextTakeover: o.clientNoContextTakeover === true,
+      serverMaxWindowBits: typeof o.serverMaxWindowBits === 'number' ? o.serverMaxWindowBits : undefined,
+      // Bare client_max_window_bits: "you may limit my window" (§7.1.2.2); false: do not.
+      clientMaxWindowBits: typeof o.clientMaxWindowBits === 'number' ? o.clientMaxWindowBits : o.clientMaxWindowBits === false ? undefined : true,
+    };
+    // §5 fallbacks: if the server declines what we ask of its compressor, still compress.
+    const asksServer = first.serverNoContextTakeover || first.serverMaxWindowBits !== undefined;
+    if (!o.fallback || !asksServer) return [first];
+    return [first, { ...first, serverNoContextTakeover: false, serverMaxWindowBits: undefined }];
+  }
+
+  offer(): string | boolean {
+    return formatDeflateParams(this.offerParams()[0]!);
+  }
+
+  offers(): Array<string | boolean> {
+    return this.offerParams().map(formatDeflateParams);
+  }
+
+  /**
+   * Server: answers one offer, or declines it (null) when it is invalid (unknown or
+   * duplicated parameter, bad value: §7.1 says a server MUST decline) or asks for what the
+   * options refuse.
+   */
+  accept(offer: string): string | boolean | null {
+    if (this.agreed !== null || this.disposed) return null;
+    const p = parseDeflateParams(offer, 'offer');
+    if (typeof p === 'string') return null;
+    const o = this.opts;
+    if (o.serverNoContextTakeover === false && p.serverNoContextTakeover) return null;
+    if (o.serverMaxWindowBits === false && p.serverMaxWindowBits !== undefined) return null;
+    // Limiting the client's window needs its support (§7.1.2.2: no parameter, no limit).
+    if (typeof o.clientMaxWindowBits === 'number' && p.clientMaxWindowBits === undefined) return null;
+    const ownServerBits = typeof o.serverMaxWindowBits === 'number' ? o.serverMaxWindowBits : undefined;
+    const offeredClientBits = typeof p.clientMaxWindowBits === 'number' ? p.clientMaxWindowBits : undefined;
+    const response: DeflateParams = {
+      serverNoContextTakeover: p.serverNoContextTakeover || o.serverNoContextTakeover === true,
+      clientNoContextTakeover: p.clientNoContextTakeover || o.clientNoContextTakeover === true,
+      // §7.1.2.1: at most what the client asked for; the server may lower it on its own.
+      serverMaxWindowBits:
+        p.serverMaxWindowBits === undefined ? ownServerBits : Math.min(p.serverMaxWindowBits, ownServerBits ?? 15),
+      clientMaxWindowBits:
+        p.clientMaxWindowBits === undefined || o.clientMaxWindowBits === false
+          ? undefined
+          : typeof o.clientMaxWindowBits === 'number'
+            ? Math.min(o.clientMaxWindowBits, offeredClientBits ?? 15)
+            : offeredClientBits,
+    };
+    this.agree('server', response, {
+      deflateBits: response.serverMaxWindowBits ?? 15,
+      deflateNct: response.serverNoContextTakeover,
+      // A value in the offer binds the client even if the response drops it (§7.1.2.2).
+      inflateBits: (response.clientMaxWindowBits as number | undefined) ?? offeredClientBits ?? 15,
+      inflateNct: response.clientNoContextTakeover,
+    });
+    return formatDeflateParams(response);
+  }
+
+  /**
+   * Client: takes the server's answer; throws RemoteProtocolError (the client must fail
+   * the connection, §7.1) if it is invalid or answers none of our offers.
+   */
+  finalize(response: string): void {
+    if (this.disposed) throw new LocalProtocolError('permessage-deflate: disposed');
+    const r = parseDeflateParams(response, 'response');
+    const fail = (why: string): never => {
+      throw new RemoteProtocolError(`permessage-deflate: the server's response is not acceptable: ${why} (RFC 7692 §7.1)`, 1002);
+    };
+    if (typeof r === 'string') return fail(r);
+    const o = this.opts;
+    if (r.clientNoContextTakeover && o.clientNoContextTakeover === false) fail('client_no_context_takeover was refused');
+    if (!this.offerParams().some((offer) => responseMatchesOffer(r, offer))) fail('it answers none of the offers');
+    const ownBits = typeof o.clientMaxWindowBits === 'number' ? o.clientMaxWindowBits : 15;
+    this.agree('client', r, {
+      deflateBits: Math.min((r.clientMaxWindowBits as number | undefined) ?? 15, ownBits),
+      deflateNct: r.clientNoContextTakeover || o.clientNoContextTakeover === true,
+      inflateBits: r.serverMaxWindowBits ?? 15,
+      inflateNct: r.serverNoContextTakeover,
+    });
+  }
+
+  private agree(
+    role: 'client' | 'server',
+    params: DeflateParams,
+    w: { deflateBits: number; deflateNct: boolean; inflateBits: number; inflateNct: boolean },
+  ): void {
+    this.agreed = Object.freeze({
+      role,
+      params: Object.freeze({ ...params }),
+      // A window limit is a maximum (§7.1.2): compressing with a smaller one is always
+      // valid, and the cap (default 12) halves memory for about the same ratio
+      // (docs/benchmarks.md, "permessage-deflate").
+      deflateWindowBits: Math.min(w.deflateBits, this.opts.compressorWindowBits),
+      deflateNoContextTakeover: w.deflateNct,
+      // zlib's compressor cannot make a 256-byte window and uses 512 bytes instead; its
+      // matches still stay within 256 bytes, but a peer's compressor built otherwise may
+      // not. Decompressing with 512 accepts both, for 256 bytes of memory.
+      inflateWindowBits: Math.max(w.inflateBits, 9),
+      inflateNoContextTakeover: w.inflateNct,
+    });
+  }
+
+  // --- streams ---------------------------------------------------------------------------
+
+  /** The shared pools this connection uses (null: own streams), looked up once. */
+  private dPool: StreamPool<Deflater> | null | undefined;
+  private iPool: StreamPool<Inflater> | null | undefined;
+
+  private deflaterPool(): StreamPool<Deflater> | null {
+    if (this.dPool !== undefined) return this.dPool;
+    const a = this.agreed!;
+    if (!a.deflateNoContextTakeover || !this.opts.sharedCompressor) return (this.dPool = null);
+    const { memLevel, level, strategy } = this.opts;
+    const options = { windowBits: a.deflateWindowBits, memLevel, level, strategy, noContextTakeover: true };
+    const key = `deflate/${options.windowBits}/${memLevel}/${level}/${strategy}`;
+    return (this.dPool = sharedPool(this.backend, key, () => this.backend.createDeflater(options)));
+  }
+
+  private inflaterPool(): StreamPool<Inflater> | null {
+    if (this.iPool !== undefined) return this.iPool;
+    const a = this.agreed!;
+    if (!a.inflateNoContextTakeover || !this.opts.sharedCompressor) return (this.iPool = null);
+    const options = { windowBits: a.inflateWindowBits, noContextTakeover: true };
+    return (this.iPool = sharedPool(this.backend, `inflate/${options.windowBits}`, () => this.backend.createInflater(options)));
+  }
+
+  private takeDeflater(): Deflater {
+    const shared = this.deflaterPool();
+    if (shared !== null) return shared.take();
+    const a = this.agreed!;
+    const { memLevel, level, strategy } = this.opts;
+    return (this.deflater ??= this.backend.createDeflater({
+      windowBits: a.deflateWindowBits,
+      memLevel,
+      level,
+      strategy,
+      noContextTakeover: a.deflateNoContextTakeover,
+    }));
+  }
+
+  private takeInflater(): Inflater {
+    const shared = this.inflaterPool();
+    if (shared !== null) return shared.take();
+    const a = this.agreed!;
+    return (this.inflater ??= this.backend.createInflater({ windowBits: a.inflateWindowBits, noContextTakeover: a.inflateNoContextTakeover }));
+  }
+
+  /** Gives a stream back after its message; `midMessage`: it must be reset first. */
+  private release(stream: Inflater | Deflater, midMessage = false): void {
+    if (stream === this.deflater || stream === this.inflater) {
+      if (midMessage) stream.reset();
+      return;
+    }
+    if (midMessage) stream.reset();
+    if ('inflate' in stream) this.inflaterPool()!.give(stream);
+    else this.deflaterPool()!.give(stream);
+  }
+
+  private requireEnabled(): void {
+    if (!this.enabled()) throw new LocalProtocolError('permessage-deflate was not negotiated on this connection');
+  }
+
+  // --- whole messages (the Node I/O layer's fast path) ------------------------------------
+
+  /**
+   * Whether a message of `byteLength` bytes goes out compressed: negotiated, not refused
+   * for this message (`compress: false`, ws's send option), and at least
+   * {@link PerMessageDeflate.threshold} bytes.
+   */
+  shouldCompress(byteLength: number, compress?: boolean): boolean {
+    return this.enabled() && compress !== false && byteLength >= this.threshold;
+  }
+
+  /**
+   * Compresses a whole message into the payload of one frame, whose RSV1 the caller sets
+   * (RFC 7692 §6). Synchronous.
+   * @throws LocalProtocolError if not negotiated, or a fragmented message is being sent
+   *   through {@link PerMessageDeflate.frameOutbound}
+   */
+  compressMessage(data: Uint8Array): Uint8Array {
+    this.requireEnabled();
+    if (this.outboundStream !== null) throw new LocalProtocolError('permessage-deflate: a fragmented message is being sent');
+    const d = this.takeDeflater();
+    try {
+      return d.deflate(data, true);
+    } finally {
+      this.release(d);
+    }
+  }
+
+  /**
+   * Decompresses a whole received message: the payloads of its frames, in order.
+   * @param maxOutput the most bytes the message may decompress to (maxPayload)
+   * @throws ParseFailed 1007 on invalid data, 1009 past `maxOutput`
+   * @throws LocalProtocolError if not negotiated or a message is half received through
+   *   the frame hooks
+   */
+  decompressMessage(payload: Uint8Array | readonly Uint8Array[], maxOutput: number): Uint8Array {
+    this.requireEnabled();
+    if (this.inboundStream !== null) throw new LocalProtocolError('permessage-deflate: a message is being received frame by frame');
+    const parts = payload instanceof Uint8Array ? [payload] : payload.length === 0 ? [EMPTY] : payload;
+    const f = this.takeInflater();
+    let done = false;
+    try {
+      const out: Uint8Array[] = [];
+      let total = 0;
+      for (let i = 0; i < parts.length; i++) {
+        const r = f.inflate(parts[i]!, i === parts.length - 1, maxOutput - total);
+        if (typeof r === 'number') {
+          done = true; // the inflater reset itself
+          throw statusError(r);
+        }
+        total += r.length;
+        out.push(r);
+      }
+      done = true;
+      return out.length === 1 ? out[0]! : Buffer.concat(out, total);
+    } finally {
+      this.release(f, !done);
+    }
+  }
+
+  // --- frame hooks (Extension) ---------------------------------------------------------------
+
+  frameInboundHeader(opcode: Opcode, rsv: RsvBits, _payloadLength: number): RsvBits {
+    if (isControl(opcode)) {
+      this.inControl = true;
+      // §6.1: never on control frames. Not negotiated: leave RSV1 for the caller to reject.
+      if (rsv.rsv1 && this.enabled()) throw new ParseFailed('permessage-deflate: RSV1 set on a control frame (RFC 7692 §6.1)', 1002);
+      return rsv;
+    }
+    this.inControl = false;
+    if (!this.enabled()) return rsv;
+    if (opcode === Opcode.CONT) {
+      // §6.1: only the first frame of a message carries the bit.
+      if (rsv.rsv1) throw new ParseFailed('permessage-deflate: RSV1 set on a continuation frame (RFC 7692 §6.1)', 1002);
+      return rsv;
+    }
+    if (this.inboundStream !== null) {
+      // A new message inside a fragmented one: the frame layer fails the connection (§5.4);
+      // meanwhile the half-fed stream must not carry over.
+      this.release(this.inboundStream, true);
+      this.inboundStream = null;
+    }
+    this.inboundCompressed = rsv.rsv1;
+    return rsv.rsv1 ? { rsv1: false, rsv2: rsv.rsv2, rsv3: rsv.rsv3 } : rsv;
+  }
+
+  frameInboundPayloadData(data: Uint8Array, maxOutput: number): Uint8Array {
+    if (this.inControl || !this.inboundCompressed) return data;
+    const f = (this.inboundStream ??= this.takeInflater());
+    return this.inboundResult(f, f.inflate(data, false, maxOutput));
+  }
+
+  frameInboundComplete(fin: boolean, maxOutput: number): Uint8Array | null {
+    if (this.inControl) {
+      this.inControl = false;
+      return null;
+    }
+    if (!this.inboundCompressed || !fin) return null;
+    const f = (this.inboundStream ??= this.takeInflater());
+    // §7.2.2: the inflater appends 00 00 FF FF at the end of the message.
+    const r = this.inboundResult(f, f.inflate(EMPTY, true, maxOutput));
+    this.inboundCompressed = false;
+    this.inboundStream = null;
+    this.release(f);
+    return r.length === 0 ? null : r;
+  }
+
+  private inboundResult(f: Inflater, r: Uint8Array | InflateStatus): Uint8Array {
+    if (typeof r !== 'number') return r;
+    this.inboundCompressed = false;
+    this.inboundStream = null;
+    this.release(f); // the inflater reset itself on the error
+    throw statusError(r);
+  }
+
+  /**
+   * A data frame is about to be sent. The first frame of a message decides whether the
+   * message is compressed ({@link PerMessageDeflate.shouldCompress} with its length and
+   * `compress`); then it and every continuation frame are compressed in turn.
+   * @param compress ws's per-message `compress` option (false: send uncompressed)
+   */
+  frameOutbound(opcode: Opcode, rsv: RsvBits, data: Uint8Array, fin: boolean, compress?: boolean): { rsv: RsvBits; data: Uint8Array } {
+    if (isControl(opcode) || !this.enabled()) return { rsv, data };
+    let d = this.outboundStream;
+    if (opcode !== Opcode.CONT) {
+      if (d !== null) throw new LocalProtocolError('permessage-deflate: a new message started before the last one ended');
+      if (!this.shouldCompress(data.length, compress)) return { rsv, data };
+      d = this.takeDeflater();
+      rsv = { rsv1: true, rsv2: rsv.rsv2, rsv3: rsv.rsv3 };
+    } else if (d === null) {
+      return { rsv, data }; // a continuation of an uncompressed message
+    }
+    let out: Uint8Array;
+    try {
+      out = d.deflate(data, fin);
+    } catch (err) {
+      this.outboundStream = null;
+      this.release(d, true);
+      throw err;
+    }
+    this.outboundStream = fin ? null : d;
+    if (fin) this.release(d);
+    return { rsv, data: out };
+  }
+
+  /** Frees the streams (shared ones go back to their pool). Idempotent. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.inboundStream !== null) this.release(this.inboundStream, true);
+    if (this.outboundStream !== null) this.release(this.outboundStream, true);
+    this.inboundStream = this.outboundStream = null;
+    this.deflater?.close();
+    this.inflater?.close();
+    this.deflater = this.inflater = null;
+  }
+
+  /** Closes the idle streams of the shared pools (tests, benchmarks, shutdown). */
+  static releaseSharedStreams(): void {
+    drainSharedPools();
+  }
+}
