@@ -9,7 +9,8 @@
         "native/addon.cc",
         "native/mask.cc",
         "native/utf8.cc",
-        "native/frames.cc"
+        "native/frames.cc",
+        "native/deflate.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

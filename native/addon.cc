@@ -14,6 +14,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   wscore::InitMask(env, exports);
   wscore::InitUtf8(env, exports);
   wscore::InitFrames(env, exports);
+  wscore::InitDeflate(env, exports);
   return exports;
 }
 }  // namespace

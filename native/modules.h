@@ -6,4 +6,5 @@ namespace wscore {
 void InitMask(Napi::Env env, Napi::Object exports);
 void InitUtf8(Napi::Env env, Napi::Object exports);
 void InitFrames(Napi::Env env, Napi::Object exports);
+void InitDeflate(Napi::Env env, Napi::Object exports);
 }  // namespace wscore

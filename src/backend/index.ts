@@ -9,6 +9,8 @@ import { createNativeBackend } from './native-backend';
 
 export type { Backend, BackendName } from './types';
 export { Utf8State } from './types';
+export { InflateStatus } from './deflate-types';
+export type { Deflater, DeflaterOptions, Inflater, InflaterOptions } from './deflate-types';
 
 /** Why the native backend is not active, when it is not (undefined when it is). */
 export let nativeLoadError: Error | undefined;

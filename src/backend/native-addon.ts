@@ -3,6 +3,8 @@
  * rest of the package sees {@link Backend}. Argument checking happens in C++, so a wrong
  * call throws a TypeError/RangeError instead of reading out of bounds.
  */
+import type { Deflater, Inflater } from './deflate-types';
+
 export interface NativeAddon {
   /** Hash of the native sources the binary was built from (scripts/source-hash.js). */
   readonly sourceHash: string;
@@ -10,4 +12,10 @@ export interface NativeAddon {
   unmask(data: Uint8Array, key: Uint8Array, keyOffset: number): void;
   isUtf8(data: Uint8Array): boolean;
   utf8Step(data: Uint8Array, state: number): number;
+  /** native/frames.cc; see Backend.parseFrames. */
+  parseFrames(buf: Uint8Array, start: number, end: number, ctl: Float64Array, records: Int32Array): number;
+  /** native/deflate.cc; see Backend.createInflater (options are checked in TS first). */
+  Inflater: new (windowBits: number, noContextTakeover: boolean) => Inflater;
+  /** native/deflate.cc; see Backend.createDeflater. */
+  Deflater: new (windowBits: number, memLevel: number, level: number, strategy: number, noContextTakeover: boolean) => Deflater;
 }

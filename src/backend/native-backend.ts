@@ -7,17 +7,27 @@ import type { Backend } from './types';
 import { loadNativeAddon } from './native';
 import * as jsMask from './js/mask';
 import * as jsUtf8 from './js/utf8';
+import { checkDeflaterOptions, checkInflaterOptions } from './js/deflate';
+import type { Deflater, DeflaterOptions, Inflater, InflaterOptions } from './deflate-types';
 
 /**
- * Below this many bytes the JS loop masks faster than a native call returns.
- * Measured by `npm run bench:micro` (docs/benchmarks.md, "mask crossover").
+ * Below this many bytes the JS loop masks faster than a native call returns. Measured with
+ * `npm run bench:micro -- --only=crossover` (docs/benchmarks.md, "Micro kernels"; Xeon with
+ * AVX-512, node 20, CPU-time clock): an addon call costs a flat ~90-130 ns up to ~512 B, the
+ * js twin ~15 ns + ~1.3 ns per byte. Crossover in three runs: mask into a target 64-96 B
+ * (96 B twice; the client send path, which this serves), unmask in place 48-64 B.
  */
-export const MASK_NATIVE_MIN_BYTES = 0;
-/** Below this many bytes JS validates UTF-8 faster than a native call returns. */
-export const UTF8_NATIVE_MIN_BYTES = 0;
+export const MASK_NATIVE_MIN_BYTES = 96;
+/**
+ * Below this many bytes JS validates UTF-8 faster than a native call returns. Same runs:
+ * crossover 48-64 B on ASCII text (isUtf8 and utf8Step), 24-32 B on mixed Latin/CJK text.
+ */
+export const UTF8_NATIVE_MIN_BYTES = 64;
 
 export function createNativeBackend(): Backend & { readonly sourceHash: string } {
   const addon = loadNativeAddon();
+  // A stale binary (an old prebuild) without the frame parser must not pass for native.
+  if (typeof addon.parseFrames !== 'function') throw new Error('the native addon has no parseFrames: it is stale (npm run build:native)');
   return Object.freeze({
     name: 'native' as const,
     sourceHash: addon.sourceHash,
@@ -39,6 +49,17 @@ export function createNativeBackend(): Backend & { readonly sourceHash: string }
     utf8Step(data: Uint8Array, state: number): number {
       if (data instanceof Uint8Array && data.length < UTF8_NATIVE_MIN_BYTES) return jsUtf8.utf8Step(data, state);
       return addon.utf8Step(data, state);
+    },
+    // One call per socket chunk, whatever its size: never worth a JS detour.
+    parseFrames: addon.parseFrames,
+    // The native objects are returned as they are: their methods are the interface.
+    createInflater(options: InflaterOptions): Inflater {
+      const o = checkInflaterOptions(options);
+      return new addon.Inflater(o.windowBits, o.noContextTakeover);
+    },
+    createDeflater(options: DeflaterOptions): Deflater {
+      const o = checkDeflaterOptions(options);
+      return new addon.Deflater(o.windowBits, o.memLevel, o.level, o.strategy, o.noContextTakeover);
     },
   });
 }

@@ -27,9 +27,15 @@ export function packageRoot(): string {
   }
 }
 
-/** Loads the addon or throws the loader's error. */
+/**
+ * Loads the addon or throws the loader's error. `WSCORE_ADDON_PATH=/path/to/wscore.node`
+ * loads that exact binary instead (used by scripts/test-asan.sh to run the suite against a
+ * sanitizer build kept outside build/).
+ */
 export function loadNativeAddon(root: string = packageRoot()): NativeAddon {
   const requireHere = createRequire(__filename);
+  const override = process.env.WSCORE_ADDON_PATH;
+  if (override !== undefined && override !== '') return requireHere(path.resolve(override)) as NativeAddon;
   const nodeGypBuild = requireHere('node-gyp-build') as (dir: string) => NativeAddon;
   return nodeGypBuild(root);
 }

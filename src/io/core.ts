@@ -73,7 +73,10 @@ function socketOnError(this: CoreSocket): void {
   this.destroy();
 }
 function socketOnDrain(this: CoreSocket): void {
-  this[kSocketCore]?.checkDrain();
+  const core = this[kSocketCore];
+  if (core === undefined) return;
+  core.flushPong();
+  core.checkDrain();
 }
 function onCloseTimeout(core: Core): void {
   core.socket?.destroy();
@@ -110,6 +113,12 @@ export class Core {
   private heartbeatTimer: TimerEntry<Core> | null = null;
   private awaitingPong = false;
   private needDrain = false;
+  /**
+   * The automatic answer to the latest ping, not yet queued (ping flood policy,
+   * docs/security.md): at most one per socket read, and none while the socket's write
+   * buffer is full — a peer that pings without reading our pongs cannot grow our memory.
+   */
+  private pendingPong: Buffer | null = null;
   queue: MessageQueue | null = null;
   private closedResolvers: Array<(v: { code: number; reason: string }) => void> | null = null;
   paused = false;
@@ -265,6 +274,32 @@ export class Core {
     }
   }
 
+  /**
+   * Keeps `payload` as the pong to send (RFC 6455 §5.5.3: when pings arrive faster than
+   * they are answered, answering only the most recent one is allowed). Copied: `payload`
+   * is a view of the socket's chunk and the pong may wait for 'drain'.
+   */
+  queuePong(payload: Uint8Array): void {
+    this.pendingPong = Buffer.from(payload);
+  }
+
+  /**
+   * Queues the pending pong unless the socket still holds bytes the peer has not read
+   * (`writableNeedDrain`: then 'drain' calls this again). Called after each socket read.
+   */
+  flushPong(): void {
+    const pong = this.pendingPong;
+    if (pong === null) return;
+    if (this.closeFrameSent || this.readyState !== OPEN) {
+      this.pendingPong = null;
+      return;
+    }
+    const s = this.socket;
+    if (s !== null && (s as { writableNeedDrain?: boolean }).writableNeedDrain === true) return;
+    this.pendingPong = null;
+    this.sendControl(Opcode.PONG, pong);
+  }
+
   /** Queues a control frame (§5.5: at most 125 bytes, checked by the caller). */
   sendControl(opcode: number, payload: Uint8Array, cb?: SendCallback): void {
     this.sender!.pushFrame(0x80 | opcode, payload, !this.isServer, cb);
@@ -272,6 +307,13 @@ export class Core {
 
   /** Queues a close frame after everything already queued (§7.1.2). */
   sendClose(code: number | undefined, reason: Uint8Array | string = EMPTY): void {
+    // A ping answered in the same read as the close (ping, close) keeps its pong, ahead of
+    // the close frame; after the close frame no pong may follow.
+    const pong = this.pendingPong;
+    if (pong !== null) {
+      this.pendingPong = null;
+      if ((this.socket as { writableNeedDrain?: boolean } | null)?.writableNeedDrain !== true) this.sendControl(Opcode.PONG, pong);
+    }
     let payload: Buffer = EMPTY;
     if (code !== undefined) {
       const r = typeof reason === 'string' ? Buffer.from(reason) : reason;
@@ -292,7 +334,7 @@ export class Core {
   }
 
   /** ws's close(): start the closing handshake (§7.1.2) or finish it. */
-  close(code: number | undefined, reason: Buffer): void {
+  close(code: number | undefined, reason: Uint8Array): void {
     if (this.readyState === CLOSED) return;
     if (this.closeFrameSent) {
       if (this.closeFrameReceived) this.sender?.end();

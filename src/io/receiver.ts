@@ -13,9 +13,28 @@ import type { Core } from './core';
 import type { RawData } from './events';
 import type { Message } from './message-queue';
 
+/**
+ * Fragments shorter than this are copied into a run buffer of the message instead of kept
+ * as views: a view costs ~100 bytes of heap whatever its length, so 524,288 one-byte
+ * fragments (what the flood rule lets through under the default maxPayload) would hold
+ * ~55 MiB of views for 0.5 MiB of data. Copied, a message's memory is its bytes
+ * (docs/security.md). (Not Buffer.from: below 4 KiB it copies into Node's shared 8 KiB
+ * pool, and a kept 1 KiB copy would pin a whole slab of other, dead allocations.)
+ */
+const SMALL_FRAGMENT = 4096;
+/** Size of a run buffer collecting small fragments. */
+const FRAGMENT_RUN = 16 * 1024;
+
 /** @internal The receive path of one {@link Core}. */
 export class Receiver {
   private fragments: Buffer[] | null = null;
+  /**
+   * Run buffer of small fragments of the message in progress: run[runStart..runFill) holds
+   * fragments not yet sealed into `fragments`; what is before runStart already was.
+   */
+  private run: Buffer | null = null;
+  private runStart = 0;
+  private runFill = 0;
   private fragmentOpcode = 0;
   private fragmentCompressed = false;
   private fragmentBytes = 0;
@@ -35,6 +54,7 @@ export class Receiver {
     } catch (err) {
       this.onError(err);
     }
+    core.flushPong();
     sender.uncork();
   }
 
@@ -54,27 +74,71 @@ export class Receiver {
         this.message(opcode === Opcode.TEXT, payload, compressed, (info & FrameInfo.UTF8_CHECKED) !== 0);
         return;
       }
-      this.fragments = [payload];
+      this.fragments = [];
+      this.run = null;
+      this.runStart = this.runFill = 0;
       this.fragmentOpcode = opcode;
       this.fragmentCompressed = compressed;
-      this.fragmentBytes = payload.length;
+      this.fragmentBytes = 0;
+      this.addFragment(payload);
       return;
     }
     // A continuation frame: the parser guarantees a fragmented message is in progress (§5.4).
-    const fragments = this.fragments!;
-    fragments.push(payload);
-    this.fragmentBytes += payload.length;
+    this.addFragment(payload);
     if ((info & FrameInfo.FIN) === 0) return;
+    this.sealRun();
+    const fragments = this.fragments!;
     this.fragments = null;
+    this.run = null;
     const isText = this.fragmentOpcode === Opcode.TEXT;
     if (!isText && !this.fragmentCompressed && core.binaryType === 'fragments') {
-      this.deliver(fragments, true);
+      this.deliver(fragments.length > 0 ? fragments : [Buffer.alloc(0)], true);
       return;
     }
     // A compressed message is inflated from its fragments as they are (no concatenation);
     // uncompressed text was validated fragment by fragment by the parser.
     if (this.fragmentCompressed) this.message(isText, fragments, true, false);
     else this.message(isText, Buffer.concat(fragments, this.fragmentBytes), false, true);
+  }
+
+  /**
+   * Keeps one fragment's payload until the message is complete (the concatenation of
+   * `fragments` is the message), so that what a message holds is about its own bytes:
+   * - small ones are copied into the run (empty ones add nothing);
+   * - a large one is kept as the view it is only if it is most of the buffer it views: a
+   *   view keeps its whole socket chunk alive, and control frames (not charged by the
+   *   flood rule) could fill the rest of each chunk — 4 KiB fragments each followed by
+   *   60 KiB of pings would otherwise pin 16x the message's size. Otherwise it is copied
+   *   (Buffer.from does not pool at this size).
+   */
+  private addFragment(payload: Buffer): void {
+    const len = payload.length;
+    this.fragmentBytes += len;
+    if (len >= SMALL_FRAGMENT) {
+      this.sealRun();
+      this.fragments!.push(2 * len >= payload.buffer.byteLength ? payload : Buffer.from(payload));
+      return;
+    }
+    if (len === 0) return;
+    let run = this.run;
+    if (run === null || run.length - this.runFill < len) {
+      this.sealRun();
+      run = this.run = Buffer.allocUnsafe(FRAGMENT_RUN);
+      this.runStart = this.runFill = 0;
+    }
+    run.set(payload, this.runFill);
+    this.runFill += len;
+  }
+
+  /**
+   * Moves the unsealed part of the run into `fragments` as one view; the run's free space
+   * stays in use (so small and large fragments alternating do not waste a run each).
+   */
+  private sealRun(): void {
+    if (this.run !== null && this.runFill > this.runStart) {
+      this.fragments!.push(this.run.subarray(this.runStart, this.runFill));
+      this.runStart = this.runFill;
+    }
   }
 
   private message(isText: boolean, payload: Buffer | Buffer[], compressed: boolean, utf8Checked: boolean): void {
@@ -103,21 +167,23 @@ export class Receiver {
   private control(opcode: number, payload: Buffer): void {
     const core = this.core;
     if (opcode === Opcode.PING) {
-      // RFC 6455 §5.5.2: answer with a pong carrying the same payload, as soon as practical.
-      if (core.options.autoPong && !core.closeFrameSent) core.sendControl(Opcode.PONG, payload);
+      // RFC 6455 §5.5.2: answer with a pong carrying the same payload, as soon as practical;
+      // §5.5.3 lets us answer only the latest of several pings: the pong leaves when this
+      // read is handled, or at 'drain' if the peer is not reading (ping flood policy).
+      if (core.options.autoPong && !core.closeFrameSent) core.queuePong(payload);
       core.owner.emit('ping', payload);
     } else if (opcode === Opcode.PONG) {
       core.pongReceived();
       core.owner.emit('pong', payload);
     } else {
-      this.fragments = null;
+      this.fragments = this.run = null;
       core.receivedClose(payload);
     }
   }
 
   private onError(err: unknown): void {
     const core = this.core;
-    this.fragments = null;
+    this.fragments = this.run = null;
     if (err instanceof RemoteProtocolError && (err === core.reader!.error || err.closeCode !== 1011)) {
       // RFC 6455 §7.1.7: fail the connection with the code the violation calls for (from
       // the parser: 1002, 1007, 1009; from inflating or checking a whole message: 1007, 1009).

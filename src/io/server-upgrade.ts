@@ -6,7 +6,7 @@
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-import { Headers } from '../datastructures';
+import { Headers, isToken, normalizeHeaderValue } from '../datastructures';
 import { RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
 import { buildAcceptResponse, checkClientRequest, negotiateExtensions, type ClientHandshake } from '../handshake';
@@ -125,21 +125,70 @@ export function abortHandshake(
   message?: string,
   headers?: OutgoingHttpHeaders | ReadonlyArray<readonly [string, string]>,
 ): void {
-  if (socket.destroyed) return;
+  const s = socket as Duplex & { [kAborting]?: boolean };
+  // Once answered, later calls (Node's parser reports every further chunk of a broken head
+  // as another 'clientError') leave the lingering close below alone.
+  if (socket.destroyed || s[kAborting] === true) return;
+  s[kAborting] = true;
   if (!socket.writable) {
     socket.destroy();
     return;
   }
+  // The status and headers may come from verifyClient's callback, i.e. from application
+  // code that may echo request data: a status that is not a number, or a header line that
+  // could smuggle "\r\nSet-Cookie: ..." (undici CVE-2026-1527's class), must never reach the
+  // wire. Bad statuses become 500; bad header lines are dropped (docs/security.md).
+  if (!(Number.isInteger(code) && code >= 100 && code <= 599)) code = 500;
   const body = message ?? STATUS_CODES[code] ?? '';
   const lines = [`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
+  const add = (name: string, value: unknown): void => {
+    if (!isToken(String(name))) return;
+    try {
+      lines.push(`${name}: ${normalizeHeaderValue(name, String(value))}`);
+    } catch {
+      // CR, LF, NUL or a character above U+00FF: dropped.
+    }
+  };
   if (Array.isArray(headers)) {
-    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) lines.push(`${name}: ${value}`);
+    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) add(name, value);
   } else if (headers !== undefined) {
     for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
       if (value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${name}: ${String(v)}`);
+      for (const v of Array.isArray(value) ? value : [value]) add(name, v);
     }
   }
-  socket.once('finish', () => socket.destroy());
+  socket.once('finish', () => lingerThenDestroy(socket));
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+
+const kAborting: unique symbol = Symbol('wscore.aborting');
+
+/** How long a refused connection is read (and discarded) after its response, at most. */
+const LINGER_MS = 2000;
+/** How many bytes a refused connection may still send while lingering. */
+const LINGER_BYTES = 1024 * 1024;
+
+/**
+ * Closes a refused connection after its response was written, without losing the response:
+ * destroying a socket whose receive buffer holds unread bytes (the rest of a too-large head,
+ * a flood) sends a TCP reset, and a reset makes the peer's kernel drop our 431/400 before
+ * the peer reads it. So the socket is read and discarded until the peer closes too, for at
+ * most {@link LINGER_MS} and {@link LINGER_BYTES} (HTTP servers' "lingering close").
+ */
+function lingerThenDestroy(socket: Duplex): void {
+  if (socket.destroyed) return;
+  let discarded = 0;
+  const done = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(done, LINGER_MS);
+  timer.unref();
+  socket.on('data', (chunk: Buffer) => {
+    discarded += chunk.length;
+    if (discarded > LINGER_BYTES) done();
+  });
+  socket.once('end', done);
+  socket.once('close', () => clearTimeout(timer));
+  socket.resume();
 }

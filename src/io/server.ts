@@ -241,10 +241,22 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     } catch (err) {
       plan.deflate?.dispose?.();
       abortHandshake(s, 500);
-      this.emit('error', err instanceof Error ? err : new Error(String(err)));
+      this.handlerError(err);
       return;
     }
     this.completeUpgrade(plan, req, s, head, cb);
+  }
+
+  /**
+   * An application callback (verifyClient, handleProtocols) threw during a handshake: the
+   * request got 500; the error goes to 'error' listeners, or becomes a process warning — an
+   * unhandled 'error' event would throw and take the whole server down over one request
+   * whose content the callback did not expect.
+   */
+  private handlerError(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+    else process.emitWarning(e);
   }
 
   private refuse(socket: Duplex, req: http.IncomingMessage, refusal: HandshakeRefusal): void {
@@ -276,11 +288,21 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     }
     socket[kUpgraded] = true;
     let protocol: string | null = null;
-    if (plan.protocols.size > 0) {
-      const chosen = this.options.handleProtocols ? this.options.handleProtocols(plan.protocols, req) : plan.protocols.values().next().value!;
-      protocol = chosen === false ? null : chosen;
+    let lines: string[];
+    try {
+      if (plan.protocols.size > 0) {
+        const chosen = this.options.handleProtocols ? this.options.handleProtocols(plan.protocols, req) : plan.protocols.values().next().value!;
+        protocol = chosen === false ? null : chosen;
+      }
+      // Throws if handleProtocols answered something that is not a token (a value with CR/LF
+      // would otherwise inject header lines): the request fails with 500, the server lives.
+      lines = acceptLines(plan, protocol);
+    } catch (err) {
+      plan.deflate?.dispose?.();
+      abortHandshake(socket, 500);
+      this.handlerError(err);
+      return;
     }
-    const lines = acceptLines(plan, protocol);
     this.emit('headers', lines, req);
     socket[kTimer]?.cancel();
     this.handshakes.delete(socket);

@@ -235,7 +235,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * `code` must be 1000 or 3000-4999 (or another code valid on the wire); `reason` at most
    * 123 bytes of UTF-8.
    */
-  close(code?: number, reason?: string | Buffer): void {
+  close(code?: number, reason?: string | Buffer | ArrayBuffer | SharedArrayBuffer | ArrayBufferView): void {
     const core = this[kCore];
     if (core.readyState === CLOSED) return;
     if (core.readyState === CONNECTING) {
@@ -245,8 +245,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (code !== undefined && !(typeof code === 'number' && isValidCloseCode(code))) {
       throw new LocalProtocolError(`invalid close code ${String(code)} (RFC 6455 §7.4)`);
     }
-    const r = reason === undefined ? EMPTY : typeof reason === 'string' ? Buffer.from(reason) : reason;
-    if (r.length > 123) throw new LocalProtocolError('The close reason must not be greater than 123 bytes');
+    // The bytes a TypedArray/DataView/ArrayBuffer views, counted in bytes: a Uint16Array's
+    // `length` counts elements, and copying it element-wise would send other bytes than the
+    // ones given (the ws CVE-2026-45736 / CVE-2016-10518 class; docs/security.md).
+    let r: Uint8Array;
+    if (reason === undefined) r = EMPTY;
+    else if (typeof reason === 'string') r = Buffer.from(reason);
+    else if (ArrayBuffer.isView(reason) || reason instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && reason instanceof SharedArrayBuffer)) r = toBytes(reason);
+    else throw new TypeError('The close reason must be a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
+    if (r.byteLength > 123) throw new LocalProtocolError('The close reason must not be greater than 123 bytes');
     core.close(code, code === undefined ? EMPTY : r);
   }
 

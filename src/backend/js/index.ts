@@ -2,6 +2,8 @@
 import type { Backend } from '../types';
 import { mask, unmask } from './mask';
 import { isUtf8, utf8Step } from './utf8';
+import { parseFrames } from './frames';
+import { createDeflater, createInflater } from './deflate';
 
 export const jsBackend: Backend = Object.freeze({
   name: 'js',
@@ -9,4 +11,7 @@ export const jsBackend: Backend = Object.freeze({
   unmask,
   isUtf8,
   utf8Step,
+  parseFrames,
+  createInflater,
+  createDeflater,
 });

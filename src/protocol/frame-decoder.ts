@@ -1,0 +1,227 @@
+/**
+ * wsproto's FrameDecoder and MessageDecoder, typed: bytes -> frames (with the extension
+ * hooks applied) and frames -> message parts (opcode continuity, text decoding).
+ * Re-exported by ./frame-protocol.ts; import them from there.
+ */
+import { TextDecoder } from 'node:util';
+
+import { backend } from '../backend';
+import { Utf8State } from '../backend/types';
+import { ParseFailed } from '../errors';
+import { maskToRsv, rsvToMask, type Extension, type RsvBits } from '../extensions/extension';
+import { Opcode } from '../frames';
+import { DEFAULT_MAX_PAYLOAD, FrameInfo, FrameReader } from './reader';
+
+export type { RsvBits } from '../extensions/extension';
+
+/** A frame header as wsproto describes it (RFC 6455 §5.2). */
+export interface Header {
+  fin: boolean;
+  rsv: RsvBits;
+  opcode: Opcode;
+  /** Payload length; exact below 2^53 (larger lengths are refused before a Header exists). */
+  payloadLen: number;
+  /** The 4-byte masking key, or null for an unmasked frame. */
+  maskingKey: Uint8Array | null;
+}
+
+/**
+ * Decodes the header at the start of `data` without checking any protocol rule (for tools
+ * that inspect raw frames). Returns null until the whole header is there.
+ * @throws RangeError for a 64-bit length of 2^53 or more (not exactly representable)
+ */
+export function parseHeader(data: Uint8Array): { header: Header; headerLength: number } | null {
+  if (data.length < 2) return null;
+  const b0 = data[0]!;
+  const b1 = data[1]!;
+  const len7 = b1 & 0x7f;
+  const masked = (b1 & 0x80) !== 0;
+  const headerLength = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
+  if (data.length < headerLength) return null;
+  let payloadLen = len7;
+  if (len7 === 126) payloadLen = (data[2]! << 8) | data[3]!;
+  else if (len7 === 127) {
+    const hi = ((data[2]! << 24) | (data[3]! << 16) | (data[4]! << 8) | data[5]!) >>> 0;
+    const lo = ((data[6]! << 24) | (data[7]! << 16) | (data[8]! << 8) | data[9]!) >>> 0;
+    if (hi > 0x1fffff) throw new RangeError('payload length of 2^53 or more');
+    payloadLen = hi * 4294967296 + lo;
+  }
+  return {
+    header: {
+      fin: (b0 & 0x80) !== 0,
+      rsv: maskToRsv((b0 >> 4) & 7),
+      opcode: (b0 & 0x0f) as Opcode,
+      payloadLen,
+      maskingKey: masked ? data.slice(headerLength - 4, headerLength) : null,
+    },
+    headerLength,
+  };
+}
+
+/**
+ * A frame out of {@link FrameDecoder}: the payload after the extensions' hooks. Frames are
+ * always whole (`frameFinished` is true): the reader assembles split frames into one buffer.
+ */
+export interface DecodedFrame {
+  opcode: Opcode;
+  payload: Uint8Array;
+  frameFinished: boolean;
+  /** FIN (for control frames always true). */
+  messageFinished: boolean;
+  /** The RSV bits on the wire. */
+  rsv: RsvBits;
+  /** The payload is known to be valid UTF-8 (the parser checked uncompressed text). */
+  utf8Checked: boolean;
+}
+
+/** Options shared by the decoders and {@link FrameProtocol}. */
+export interface FrameProtocolOptions {
+  /** Largest frame / message payload accepted (default 64 MiB); larger: ParseFailed 1009. */
+  maxPayload?: number;
+}
+
+/** The 8 RsvBits values, shared and frozen (one per frame would be garbage). */
+const RSV_BITS: readonly RsvBits[] = Object.freeze(Array.from({ length: 8 }, (_, m) => Object.freeze(maskToRsv(m))));
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  if (a.length === 0) return b;
+  if (b.length === 0) return a;
+  const out = Buffer.allocUnsafe(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Bytes -> frames. `client` says which end we are (a client expects unmasked frames).
+ * The negotiated `extensions` get their wsproto hooks for every frame: the header hook
+ * claims RSV bits (unclaimed bits fail with 1002), the payload hooks of data frames
+ * transform the payload (e.g. inflate) with the remaining maxPayload as output cap.
+ */
+export class FrameDecoder {
+  readonly client: boolean;
+  readonly extensions: readonly Extension[];
+  readonly maxPayload: number;
+  private readonly reader: FrameReader;
+  /** Bytes of the current message after the extensions' transforms. */
+  private messageOut = 0;
+
+  constructor(client: boolean, extensions: readonly Extension[] = [], options: FrameProtocolOptions = {}) {
+    this.client = client;
+    this.extensions = extensions;
+    this.maxPayload = options.maxPayload ?? DEFAULT_MAX_PAYLOAD;
+    this.reader = new FrameReader({ role: client ? 'client' : 'server', maxPayload: this.maxPayload, allowedRsv: this.allowedRsv() });
+  }
+
+  /** RSV bits the enabled extensions may set: all others are refused by the parser. */
+  private allowedRsv(): number {
+    let bits = 0;
+    for (const ext of this.extensions) if (ext.enabled()) bits |= ext.rsvMask;
+    return bits & 7;
+  }
+
+  /** Feeds bytes. The buffer is unmasked in place and frames may be views of it. */
+  receiveBytes(data: Uint8Array): void {
+    this.reader.setAllowedRsv(this.allowedRsv());
+    this.reader.push(data);
+  }
+
+  /** The next whole frame, or null when more bytes are needed. @throws ParseFailed */
+  processBuffer(): DecodedFrame | null {
+    const f = this.reader.read();
+    if (f === null) return null;
+    const info = f.info;
+    const opcode = (info & FrameInfo.OPCODE) as Opcode;
+    const fin = (info & FrameInfo.FIN) !== 0;
+    const rsv = RSV_BITS[(info >> 4) & 7]!;
+    let payload = f.payload;
+    if (this.extensions.length > 0) {
+      // wsproto: each extension claims the RSV bits it understands; any left over is an error.
+      let left = maskToRsv((info >> 4) & 7);
+      for (const ext of this.extensions) left = ext.frameInboundHeader(opcode, left, payload.length);
+      if (rsvToMask(left) !== 0) throw new ParseFailed('reserved bits set that no extension claimed', 1002);
+      if (opcode < 8) {
+        if (opcode !== Opcode.CONT) this.messageOut = 0;
+        for (const ext of this.extensions) payload = ext.frameInboundPayloadData(payload, this.maxPayload - this.messageOut);
+        for (const ext of this.extensions) {
+          const more = ext.frameInboundComplete(fin, this.maxPayload - this.messageOut - payload.length);
+          if (more !== null) payload = concat(payload, more);
+        }
+        this.messageOut += payload.length;
+        if (this.messageOut > this.maxPayload) throw new ParseFailed(`message exceeds maxPayload (${this.maxPayload} bytes)`, 1009);
+      }
+    }
+    return { opcode, payload, frameFinished: true, messageFinished: fin, rsv, utf8Checked: (info & FrameInfo.UTF8_CHECKED) !== 0 };
+  }
+}
+
+/** A frame or message part as wsproto yields it (`payload` decoded for text and close). */
+export interface MessagePart<P> {
+  opcode: Opcode;
+  payload: P;
+  frameFinished: boolean;
+  messageFinished: boolean;
+}
+
+const textDecoderOptions = { stream: true };
+
+/** UTF-8 bytes (already validated) to a string. */
+function decodeUtf8(bytes: Uint8Array): string {
+  if (bytes.length === 0) return '';
+  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  return buf.toString('utf8');
+}
+
+/**
+ * Frames -> message parts (wsproto's MessageDecoder): checks that continuation frames
+ * continue a message and new messages do not interrupt one (§5.4), gives continuation
+ * parts their message's opcode, validates text the parser could not check (after an
+ * extension transformed it) and decodes text incrementally: a character split across
+ * frames comes out whole in the later part.
+ */
+export class MessageDecoder {
+  private opcode: Opcode.TEXT | Opcode.BINARY | null = null;
+  private utf8 = Utf8State.ACCEPT as number;
+  private decoder: TextDecoder | null = null;
+  private readonly decodeText: boolean;
+
+  /** `decodeText: false` keeps text payloads as (validated) UTF-8 bytes. */
+  constructor(options: { decodeText?: boolean } = {}) {
+    this.decodeText = options.decodeText ?? true;
+  }
+
+  /** @throws ParseFailed (1002 out-of-order frame, 1007 invalid UTF-8) */
+  processFrame(frame: MessagePart<Uint8Array> & { utf8Checked?: boolean }): MessagePart<Uint8Array | string> {
+    const { opcode, payload, frameFinished } = frame;
+    const finished = frame.messageFinished && frameFinished;
+    let first = false;
+    if (opcode === Opcode.CONT) {
+      if (this.opcode === null) throw new ParseFailed('continuation frame without a fragmented message to continue', 1002);
+    } else if (opcode === Opcode.TEXT || opcode === Opcode.BINARY) {
+      if (this.opcode !== null) throw new ParseFailed(`new ${Opcode[opcode]} frame inside a fragmented message (expected a continuation frame)`, 1002);
+      this.opcode = opcode;
+      this.utf8 = Utf8State.ACCEPT;
+      first = true;
+    } else {
+      throw new TypeError(`MessageDecoder only takes data frames, not opcode ${opcode}`);
+    }
+    const msgOpcode = this.opcode;
+    if (finished) this.opcode = null;
+    if (msgOpcode === Opcode.BINARY) return { opcode: msgOpcode, payload, frameFinished, messageFinished: finished };
+    if (frame.utf8Checked !== true) {
+      const r = backend.utf8Step(payload, this.utf8);
+      if (r < 0) throw new ParseFailed('invalid UTF-8 in a text message', 1007);
+      this.utf8 = r;
+      if (finished && r !== Utf8State.ACCEPT) throw new ParseFailed('text message ends inside a UTF-8 sequence', 1007);
+    }
+    if (!this.decodeText) return { opcode: msgOpcode, payload, frameFinished, messageFinished: finished };
+    let text: string;
+    if (first && finished) {
+      text = decodeUtf8(payload); // a whole message in one frame: no streaming state needed
+    } else {
+      this.decoder ??= new TextDecoder('utf-8');
+      text = finished ? this.decoder.decode(payload) : this.decoder.decode(payload, textDecoderOptions);
+    }
+    return { opcode: msgOpcode, payload: text, frameFinished, messageFinished: finished };
+  }
+}

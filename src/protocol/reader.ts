@@ -1,0 +1,289 @@
+/**
+ * The streaming frame reader: socket chunks in, complete frames out, on top of the batch
+ * parser `backend.parseFrames` (one backend call per chunk, not per frame).
+ *
+ * - A frame that lies inside one chunk is delivered as a zero-copy `subarray` of the chunk.
+ * - A frame split across chunks is assembled into one buffer that grows with the bytes
+ *   actually received (doubling, never past the announced size): a 16 MiB frame arriving in
+ *   64 KiB pieces costs ~9 allocations and at most ~2x linear copying, and a peer that
+ *   announces a 64 MiB frame and sends 1 byte of it costs 64 KiB, not 64 MiB (the gorilla
+ *   CVE-2020-27813 / undici CVE-2026-1528 class; docs/security.md). Frames up to
+ *   {@link ASSEMBLY_START} bytes are allocated once at their final size.
+ * - Between chunks only an incomplete header or control frame (< 132 bytes) is kept.
+ * - A violation becomes a {@link ParseFailed} with the close code to send and a message
+ *   naming what was wrong; frames before it are delivered, nothing after it is processed.
+ *
+ * `push()` takes ownership of the chunk: payloads are unmasked IN PLACE (RFC 6455 §5.3) and
+ * delivered payloads are views of it. Sans-IO: no sockets, timers or promises.
+ */
+import { backend as defaultBackend, type Backend } from '../backend';
+import { PARSE_CTL_SIZE, ParseCtl, ParseFlags, ParseRecord } from '../backend/types';
+import { ParseFailed } from '../errors';
+import { describeParseError } from './parse-errors';
+
+/** Bits of the `info` number handed to a {@link FrameHandler}. */
+export const FrameInfo = Object.freeze({
+  /** FIN: the last frame of a message (RFC 6455 §5.2). */
+  FIN: 0x80,
+  RSV1: 0x40,
+  RSV2: 0x20,
+  RSV3: 0x10,
+  /** The opcode is `info & OPCODE`. */
+  OPCODE: 0x0f,
+  /** The backend already validated this payload as UTF-8 (uncompressed text). */
+  UTF8_CHECKED: ParseRecord.UTF8,
+} as const);
+
+/** Receives each complete frame: `info` is header byte 0 plus {@link FrameInfo} flags. */
+export type FrameHandler = (info: number, payload: Uint8Array) => void;
+
+/** Options of {@link FrameReader}. */
+export interface FrameReaderOptions {
+  /** Which end we are: a server requires masked frames, a client unmasked ones (§5.1). */
+  role: 'client' | 'server';
+  /** Largest frame or message payload accepted, in bytes (default 64 MiB; above: 1009). */
+  maxPayload?: number;
+  /** RSV bits the negotiated extensions use (RSV1=4, RSV2=2, RSV3=1; default 0). */
+  allowedRsv?: number;
+  /** The backend to parse with (default: the active one). Tests compare both. */
+  backend?: Backend;
+  /** Frames decoded per backend call at most (default 1024). */
+  batchSize?: number;
+}
+
+/** Default maxPayload: 64 MiB (docs/security.md). */
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+
+/** Buffer's species constructor: `new FastBuffer(arrayBuffer, offset, length)` is a Buffer view. */
+const FastBuffer = ((Buffer as unknown as Record<symbol, unknown>)[Symbol.species] ?? Uint8Array) as new (b: ArrayBufferLike, o: number, l: number) => Uint8Array;
+
+/** Largest incomplete frame the reader may have to keep: 6-byte header + 125-byte control payload. */
+const MAX_TAIL = 131;
+
+/**
+ * First size of the assembly buffer of a frame split across chunks (a socket read is at most
+ * 64 KiB): the announced length is the peer's claim, so memory is reserved only as its bytes
+ * arrive, doubling up to the announced size. Frames no larger are allocated at final size.
+ */
+export const ASSEMBLY_START = 64 * 1024;
+
+/** A frame as collected by {@link FrameReader.push} / {@link FrameReader.read}. */
+export interface ReaderFrame {
+  /** Header byte 0 plus {@link FrameInfo} flags. */
+  info: number;
+  payload: Uint8Array;
+}
+
+export class FrameReader {
+  /** Frames not yet taken by {@link FrameReader.read}. */
+  private readonly queue: ReaderFrame[] = [];
+  private queueHead = 0;
+  private readonly ctl = new Float64Array(PARSE_CTL_SIZE);
+  private readonly records: Int32Array;
+  private readonly parse: Backend['parseFrames'];
+  /** Unparsed bytes kept from the previous chunk (an incomplete header or control frame). */
+  private tail: Uint8Array | null = null;
+  /** Assembly buffer of a frame split across chunks, and how much of it is filled. */
+  private partial: Uint8Array | null = null;
+  private partialFill = 0;
+  private partialInfo = 0;
+  /** The announced payload length of the frame being assembled. */
+  private partialTotal = 0;
+  /** Stream offset of the first byte not yet consumed (for error messages). */
+  private streamPos = 0;
+  private failure: ParseFailed | null = null;
+  private readonly enqueue: FrameHandler = (info, payload) => {
+    this.queue.push({ info, payload });
+  };
+  /**
+   * Counters for tests and metrics: frames assembled across chunks, their bytes, and the
+   * assembly buffers allocated for them (with the bytes allocated, growth included).
+   */
+  readonly stats = { assemblies: 0, assembledBytes: 0, allocations: 0, allocatedBytes: 0 };
+
+  constructor(options: FrameReaderOptions) {
+    const { role, maxPayload = DEFAULT_MAX_PAYLOAD, allowedRsv = 0, batchSize = 1024 } = options;
+    if (role !== 'client' && role !== 'server') throw new TypeError('role must be "client" or "server"');
+    if (!Number.isSafeInteger(maxPayload) || maxPayload < 0) throw new RangeError('maxPayload must be a non-negative safe integer');
+    if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) throw new RangeError('allowedRsv must be an integer from 0 to 7');
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
+    const be = options.backend ?? defaultBackend;
+    this.parse = be.parseFrames;
+    this.records = new Int32Array(batchSize * ParseRecord.SIZE);
+    this.ctl[ParseCtl.FLAGS] = role === 'server' ? ParseFlags.EXPECT_MASK : 0;
+    this.ctl[ParseCtl.ALLOWED_RSV] = allowedRsv;
+    this.ctl[ParseCtl.MAX_PAYLOAD] = maxPayload;
+  }
+
+  /** The error that stopped the reader, if any. */
+  get error(): ParseFailed | null {
+    return this.failure;
+  }
+
+  /** Changes the RSV bits allowed from the next frame on (after extension negotiation). */
+  setAllowedRsv(allowedRsv: number): void {
+    if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) throw new RangeError('allowedRsv must be an integer from 0 to 7');
+    this.ctl[ParseCtl.ALLOWED_RSV] = allowedRsv;
+  }
+
+  /** Whether a frame or message is half received (bytes are pending). */
+  get pending(): boolean {
+    return this.tail !== null || this.ctl[ParseCtl.FRAME] !== 0 || this.ctl[ParseCtl.MESSAGE] !== 0;
+  }
+
+  /**
+   * The fast path: parses `chunk` and calls `onFrame` for every complete frame in order.
+   * `onFrame` must not throw. Throws {@link ParseFailed} after delivering the frames that
+   * preceded a violation; once failed, every later call throws the same error.
+   */
+  feed(chunk: Uint8Array, onFrame: FrameHandler): void {
+    if (this.failure !== null) throw this.failure;
+    if (!(chunk instanceof Uint8Array)) throw new TypeError('chunk must be a Uint8Array');
+    if (chunk.length === 0) return;
+    let from = 0;
+    const tail = this.tail;
+    if (tail !== null) {
+      // Complete the kept frame with just enough of the new chunk (never copy the chunk).
+      const take = chunk.length < MAX_TAIL ? chunk.length : MAX_TAIL;
+      const scratch = Buffer.allocUnsafe(tail.length + take);
+      scratch.set(tail, 0);
+      scratch.set(chunk.subarray(0, take), tail.length);
+      this.tail = null;
+      const used = this.run(scratch, 0, onFrame);
+      if (take === chunk.length) {
+        // All of the chunk went into scratch: what is left of it is the new tail.
+        if (used < scratch.length) this.tail = scratch.subarray(used);
+        return;
+      }
+      // The chunk had MAX_TAIL bytes or more, so the kept frame is complete in scratch and
+      // used > tail.length; the parser resumes in the chunk itself (its state in ctl says
+      // whether it resumes inside a data payload that scratch began).
+      from = used - tail.length;
+    }
+    const used = this.run(chunk, from, onFrame);
+    // Copy: a view would keep the whole chunk alive. (Buffer#slice does not copy.)
+    if (used < chunk.length) this.tail = Buffer.from(chunk.subarray(used));
+  }
+
+  /** Parses buf[from..) and delivers its frames; returns how far it consumed. */
+  private run(buf: Uint8Array, from: number, onFrame: FrameHandler): number {
+    const ctl = this.ctl;
+    const rec = this.records;
+    const cap = rec.length / ParseRecord.SIZE;
+    const end = buf.length;
+    // Payload views are built directly (FastBuffer is Buffer's own species constructor):
+    // 3x cheaper than subarray(), which goes through the species lookup every time.
+    const ab = buf.buffer;
+    const base = buf.byteOffset;
+    const View: new (b: ArrayBufferLike, o: number, l: number) => Uint8Array = Buffer.isBuffer(buf) ? FastBuffer : Uint8Array;
+    let start = from;
+    for (;;) {
+      const n = this.parse(buf, start, end, ctl, rec);
+      for (let i = 0, at = 0; i < n; i++, at += 3) {
+        const info = rec[at]!;
+        const off = rec[at + 1]!;
+        const len = rec[at + 2]!;
+        const flags = info & (ParseRecord.START | ParseRecord.END);
+        if (flags === (ParseRecord.START | ParseRecord.END)) {
+          onFrame(info & 0x4ff, new View(ab, base + off, len));
+        } else {
+          this.piece(info, buf, off, len, onFrame);
+        }
+      }
+      const consumed = ctl[ParseCtl.CONSUMED]!;
+      if (ctl[ParseCtl.ERROR] !== 0) {
+        this.failure = this.makeError(buf, start);
+        this.streamPos += consumed - start;
+        throw this.failure;
+      }
+      this.streamPos += consumed - start;
+      if (consumed === end || n < cap) return consumed;
+      start = consumed;
+    }
+  }
+
+  /** A record that starts or continues a frame spanning chunks: copy it into place. */
+  private piece(info: number, buf: Uint8Array, off: number, len: number, onFrame: FrameHandler): void {
+    if ((info & ParseRecord.START) !== 0) {
+      // The header announced `total` bytes (<= maxPayload) but only `len` are here: reserve
+      // what arrived, with room to double, not what was announced (see ASSEMBLY_START).
+      const total = len + this.ctl[ParseCtl.FRAME_REMAINING]!;
+      const size = total <= ASSEMBLY_START ? total : Math.min(total, Math.max(ASSEMBLY_START, 2 * len));
+      const target = this.allocate(size);
+      this.stats.assemblies++;
+      this.stats.assembledBytes += total;
+      target.set(buf.subarray(off, off + len), 0);
+      this.partial = target;
+      this.partialFill = len;
+      this.partialTotal = total;
+      this.partialInfo = info & 0x4ff;
+      return;
+    }
+    let target = this.partial!;
+    const fill = this.partialFill;
+    if (fill + len > target.length) {
+      // Doubling keeps the copying linear; once doubling would pass half the announced size
+      // (a quarter of it has arrived), take the final size: no last near-total step.
+      const total = this.partialTotal;
+      let size = Math.max(2 * target.length, fill + len);
+      if (2 * size > total) size = total;
+      const grown = this.allocate(size);
+      grown.set(target.subarray(0, fill), 0);
+      this.partial = target = grown;
+    }
+    target.set(buf.subarray(off, off + len), fill);
+    this.partialFill = fill + len;
+    if ((info & ParseRecord.END) !== 0) {
+      this.partial = null;
+      onFrame(this.partialInfo, target);
+    }
+  }
+
+  private allocate(size: number): Uint8Array {
+    this.stats.allocations++;
+    this.stats.allocatedBytes += size;
+    return Buffer.allocUnsafe(size);
+  }
+
+  private makeError(buf: Uint8Array, start: number): ParseFailed {
+    const ctl = this.ctl;
+    const offset = ctl[ParseCtl.ERROR_OFFSET]!;
+    const frameAt = ctl[ParseCtl.CONSUMED]!;
+    const text = describeParseError(ctl[ParseCtl.ERROR_REASON]!, buf, frameAt, offset, ctl[ParseCtl.MAX_PAYLOAD]!);
+    const streamOffset = this.streamPos + (offset - start);
+    return new ParseFailed(`${text} (at stream byte ${streamOffset})`, ctl[ParseCtl.ERROR]!);
+  }
+
+  /**
+   * Queues the frames of `chunk` for {@link FrameReader.read}. A violation is queued too: it
+   * is thrown by `read()` after the frames that preceded it.
+   */
+  push(chunk: Uint8Array): void {
+    if (this.failure !== null) return;
+    try {
+      this.feed(chunk, this.enqueue);
+    } catch (err) {
+      if (!(err instanceof ParseFailed)) throw err;
+    }
+  }
+
+  /** The next queued frame, or null; throws the {@link ParseFailed} once the queue is empty. */
+  read(): ReaderFrame | null {
+    if (this.queueHead < this.queue.length) {
+      const frame = this.queue[this.queueHead]!;
+      this.queue[this.queueHead++] = undefined as unknown as ReaderFrame;
+      if (this.queueHead === this.queue.length) {
+        this.queue.length = 0;
+        this.queueHead = 0;
+      }
+      return frame;
+    }
+    if (this.failure !== null) throw this.failure;
+    return null;
+  }
+
+  /** Yields queued frames until none is left (then throws a pending ParseFailed). */
+  *frames(): Generator<ReaderFrame, void, undefined> {
+    for (let f = this.read(); f !== null; f = this.read()) yield f;
+  }
+}
