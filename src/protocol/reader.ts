@@ -74,12 +74,23 @@ export interface ReaderFrame {
   payload: Uint8Array;
 }
 
+/** Records per parse call unless a reader asks for another batch size. */
+const DEFAULT_BATCH = 1024;
+/**
+ * One records array serves every reader with the default batch size: run() uses it only
+ * synchronously, so it need not be per connection (12 KiB each: most of an idle
+ * connection's memory before this was shared). A re-entrant run (an onFrame handler that
+ * feeds another reader) finds it taken and gets a fresh array for that call.
+ */
+let sharedRecords: Int32Array | null = new Int32Array(DEFAULT_BATCH * ParseRecord.SIZE);
+
 export class FrameReader {
   /** Frames not yet taken by {@link FrameReader.read}. */
   private readonly queue: ReaderFrame[] = [];
   private queueHead = 0;
   private readonly ctl = new Float64Array(PARSE_CTL_SIZE);
-  private readonly records: Int32Array;
+  /** Own records array, only for a non-default batch size; else the shared one is used. */
+  private readonly ownRecords: Int32Array | null;
   private readonly parse: Backend['parseFrames'];
   /** Unparsed bytes kept from the previous chunk (an incomplete header or control frame). */
   private tail: Uint8Array | null = null;
@@ -102,14 +113,14 @@ export class FrameReader {
   readonly stats = { assemblies: 0, assembledBytes: 0, allocations: 0, allocatedBytes: 0 };
 
   constructor(options: FrameReaderOptions) {
-    const { role, maxPayload = DEFAULT_MAX_PAYLOAD, allowedRsv = 0, batchSize = 1024 } = options;
+    const { role, maxPayload = DEFAULT_MAX_PAYLOAD, allowedRsv = 0, batchSize = DEFAULT_BATCH } = options;
     if (role !== 'client' && role !== 'server') throw new TypeError('role must be "client" or "server"');
     if (!Number.isSafeInteger(maxPayload) || maxPayload < 0) throw new RangeError('maxPayload must be a non-negative safe integer');
     if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) throw new RangeError('allowedRsv must be an integer from 0 to 7');
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
     const be = options.backend ?? defaultBackend;
     this.parse = be.parseFrames;
-    this.records = new Int32Array(batchSize * ParseRecord.SIZE);
+    this.ownRecords = batchSize === DEFAULT_BATCH ? null : new Int32Array(batchSize * ParseRecord.SIZE);
     this.ctl[ParseCtl.FLAGS] = role === 'server' ? ParseFlags.EXPECT_MASK : 0;
     this.ctl[ParseCtl.ALLOWED_RSV] = allowedRsv;
     this.ctl[ParseCtl.MAX_PAYLOAD] = maxPayload;
@@ -167,8 +178,26 @@ export class FrameReader {
 
   /** Parses buf[from..) and delivers its frames; returns how far it consumed. */
   private run(buf: Uint8Array, from: number, onFrame: FrameHandler): number {
+    let rec = this.ownRecords;
+    let borrowed = false;
+    if (rec === null) {
+      if (sharedRecords !== null) {
+        rec = sharedRecords;
+        sharedRecords = null;
+        borrowed = true;
+      } else {
+        rec = new Int32Array(DEFAULT_BATCH * ParseRecord.SIZE);
+      }
+    }
+    try {
+      return this.runWith(buf, from, onFrame, rec);
+    } finally {
+      if (borrowed) sharedRecords = rec;
+    }
+  }
+
+  private runWith(buf: Uint8Array, from: number, onFrame: FrameHandler, rec: Int32Array): number {
     const ctl = this.ctl;
-    const rec = this.records;
     const cap = rec.length / ParseRecord.SIZE;
     const end = buf.length;
     // Payload views are built directly (FastBuffer is Buffer's own species constructor):
