@@ -11,7 +11,8 @@
 #   else gcc's libasan + libubsan.
 # - detect_leaks=0: V8 and node keep memory alive until exit by design.
 # Any sanitizer report aborts the process (halt_on_error; UBSan is built -fno-sanitize-recover),
-# which fails the test file that triggered it.
+# which fails the test file that triggered it. Tests that bound RSS growth can fail here for
+# a reason of their own: ASan's redzones and freed-memory quarantine inflate RSS.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -71,4 +72,7 @@ node -e "
 "
 
 cd "$root"
-exec node "$root/node_modules/vitest/vitest.mjs" run "$@"
+# Child processes inherit LD_PRELOAD. Python peers and ws run fine with the ASan runtime
+# preloaded, but Chromium (test/interop/chromium.test.ts) does not start under it; the
+# browser runs none of wscore's native code, so that suite is left to the normal run.
+exec node "$root/node_modules/vitest/vitest.mjs" run --exclude '**/interop/chromium.test.ts' "$@"
