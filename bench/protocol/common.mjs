@@ -24,7 +24,7 @@ export function loadWscore() {
           "export { FrameReader, FrameInfo } from './src/protocol/reader';",
           "export { FrameWriter } from './src/protocol/frame-writer';",
           "export { FrameProtocol } from './src/protocol/frame-protocol';",
-          "export { backendName } from './src/backend';",
+          "export { backendName, jsBackend } from './src/backend';",
         ].join('\n'),
         resolveDir: root,
         loader: 'ts',

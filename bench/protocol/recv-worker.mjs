@@ -26,10 +26,12 @@ function makeWs() {
   };
 }
 
-function makeWscore() {
-  const { FrameReader, FrameInfo } = loadWscore();
+// `js: true`: the reader on the pure-TS parser in the same process as the native one, so
+// their runs alternate too (it is what WSCORE_BACKEND=js selects).
+function makeWscore(js = false) {
+  const { FrameReader, FrameInfo, jsBackend } = loadWscore();
   return (onMessage) => {
-    const reader = new FrameReader({ role: 'server' });
+    const reader = new FrameReader(js ? { role: 'server', backend: jsBackend } : { role: 'server' });
     // Message assembly as the connection does it: a FIN TEXT/BINARY frame is a message as
     // is (zero-copy); fragments are collected and joined once.
     let parts = null;
@@ -66,7 +68,7 @@ function makeWscoreProtocol() {
   };
 }
 
-const makers = { ws: makeWs, wscore: makeWscore, 'wscore-protocol': makeWscoreProtocol };
+const makers = { ws: makeWs, wscore: () => makeWscore(), 'wscore-js': () => makeWscore(true), 'wscore-protocol': makeWscoreProtocol };
 const factories = Object.fromEntries(impls.map((i) => [i, makers[i]()]));
 
 function measure(impl, stream) {
@@ -79,12 +81,14 @@ function measure(impl, stream) {
   });
   const chunks = fresh(stream.chunks);
   globalThis.gc?.();
-  const t0 = process.hrtime.bigint();
+  // CPU time of the process, not wall time: on a shared machine preemption would otherwise
+  // dominate; all contestants pay their GC and JIT threads alike.
+  const c0 = process.cpuUsage();
   for (const c of chunks) write(c);
-  const t1 = process.hrtime.bigint();
+  const cpu = process.cpuUsage(c0);
   // Both deliver message events synchronously (ws: allowSynchronousEvents, its default).
   if (count !== stream.count || sink === 0) throw new Error(`${impl}: ${count} of ${stream.count} messages`);
-  return Number(t1 - t0) / 1e9;
+  return (cpu.user + cpu.system) / 1e6;
 }
 
 const results = Object.fromEntries(impls.map((i) => [i, []]));

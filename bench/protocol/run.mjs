@@ -3,8 +3,9 @@
 // with ws's Receiver / Sender.frame (with bufferutil + utf-8-validate, and without).
 // One child process per environment (ws with bufferutil + wscore native; ws without addons
 // + wscore js); inside a process the contestants' runs alternate, so load from elsewhere
-// hits them alike; BENCH_ROUNDS rounds repeat that. The tables show the median over all
-// runs and the interquartile range.
+// hits them alike; BENCH_ROUNDS rounds repeat that. Runs are timed in CPU time of the
+// process (process.cpuUsage), so preemption on a shared machine does not count. The tables
+// show the median over all runs and the interquartile range.
 // Options (env): BENCH_ROUNDS (default 3), BENCH_RUNS (measured runs per round, default 5), BENCH_ONLY=recv|send,
 // BENCH_JSON=path (also write raw results).
 import { spawnSync } from 'node:child_process';
@@ -33,8 +34,9 @@ const NO_ADDONS = { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
 // [impls, labels, env]
 const groups = {
   recv: [
-    [['ws', 'wscore', 'wscore-protocol'], ['ws (bufferutil)', 'wscore native', 'FrameProtocol native'], { WSCORE_BACKEND: 'native' }],
-    [['ws', 'wscore'], ['ws (no addons)', 'wscore js'], { WSCORE_BACKEND: 'js', ...NO_ADDONS }],
+    // wscore-js: the reader on jsBackend.parseFrames, in the same process as native.
+    [['ws', 'wscore', 'wscore-js', 'wscore-protocol'], ['ws (bufferutil)', 'wscore native', 'wscore js', 'FrameProtocol native'], { WSCORE_BACKEND: 'native' }],
+    [['ws'], ['ws (no addons)'], NO_ADDONS],
   ],
   send: [
     [['ws', 'wscore'], ['ws (bufferutil)', 'wscore native'], { WSCORE_BACKEND: 'native' }],
