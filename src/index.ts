@@ -49,3 +49,19 @@ export type {
   WebSocketServerEventMap,
   WSEventListener,
 } from './io';
+
+// Errors shared by every layer.
+export * from './errors';
+// Data structures, frames and URIs (python-websockets' and websocket-client's vocabulary).
+export * from './datastructures';
+export * from './frames';
+export * from './uri';
+// HTTP/1.1 messages and parsers: namespaced, since the sans-IO core has its own `Request` event.
+export * as http11 from './http11';
+// The opening handshake and the extension framework, with permessage-deflate.
+export * from './handshake';
+export * from './handshake-headers';
+export * from './extensions';
+export { PerMessageDeflate } from './extensions/permessage-deflate';
+// The sans-IO core (wsproto's model): WSConnection, Connection, events, FrameProtocol.
+export * from './protocol';

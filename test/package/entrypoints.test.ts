@@ -23,6 +23,20 @@ describe('package entry points', () => {
     expect(esm).toBe(`${process.env.WSCORE_BACKEND} true`);
   });
 
+  it('exports the API of SPEC.md from the package root', () => {
+    const names = [
+      'WebSocket', 'WebSocketServer', 'connect', 'serve', 'Headers', 'MultipleValuesError', 'Frame',
+      'Close', 'Opcode', 'CloseCode', 'isValidCloseCode', 'parseUri', 'InvalidURI', 'http11',
+      'generateKey', 'acceptKey', 'PerMessageDeflate', 'WSConnection', 'Connection', 'ConnectionType',
+      'ConnectionState', 'FrameProtocol', 'FrameDecoder', 'MessageDecoder', 'ParseFailed',
+      'LocalProtocolError', 'RemoteProtocolError', 'TextMessage', 'BytesMessage', 'CloseConnection',
+    ];
+    const out = runNode(['-e', `const w = require("wscore"); console.log(JSON.stringify(${JSON.stringify(names)}.filter((n) => w[n] === undefined)))`]);
+    expect(JSON.parse(out)).toEqual([]);
+    const http = runNode(['-e', 'const w = require("wscore"); console.log(typeof w.http11.Request, typeof w.http11.parseRequest)']);
+    expect(http).toBe('function function');
+  });
+
   it('npm pack ships built code, types, native sources and prebuilds, and no tests or benches', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
     const files: string[] = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
