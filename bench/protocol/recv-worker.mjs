@@ -9,10 +9,11 @@ import { CHUNK, SIZES, clientStream, fresh, loadWscore, require, root } from './
 
 const impls = process.argv[2].split(',');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-// Warm-up until the JIT settles: at least 5 runs and 0.5 s (optimizing compiles run on a
-// background thread and land late on a busy machine).
-const WARMUP_RUNS = 5;
-const WARMUP_SECONDS = 0.5;
+// Warm-up until the JIT settles: at least 10 runs and 1 s of CPU (optimizing compiles run
+// on background threads and land late on a busy machine). No gc() between runs: the
+// concurrent sweeping it leaves behind is charged to the next run's CPU time.
+const WARMUP_RUNS = 10;
+const WARMUP_SECONDS = 1;
 
 function makeWs() {
   const Receiver = require(path.join(root, 'node_modules', 'ws', 'lib', 'receiver.js'));
@@ -80,7 +81,6 @@ function measure(impl, stream) {
     count++;
   });
   const chunks = fresh(stream.chunks);
-  globalThis.gc?.();
   // CPU time of the process, not wall time: on a shared machine preemption would otherwise
   // dominate; all contestants pay their GC and JIT threads alike.
   const c0 = process.cpuUsage();

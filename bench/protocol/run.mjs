@@ -46,7 +46,7 @@ const groups = {
 
 function runWorker(kind, impls, env) {
   const worker = path.join(here, `${kind}-worker.mjs`);
-  const r = spawnSync(process.execPath, ['--expose-gc', worker, impls.join(',')], {
+  const r = spawnSync(process.execPath, [worker, impls.join(',')], {
     env: { ...process.env, ...env, WSCORE_BENCH_NO_BUNDLE: '1' },
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,

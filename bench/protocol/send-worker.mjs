@@ -7,10 +7,11 @@ import { SIZES, loadWscore, payload, require, root } from './common.mjs';
 
 const impls = process.argv[2].split(',');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
-// Warm-up until the JIT settles: at least 5 runs and 0.5 s (optimizing compiles run on a
-// background thread and land late on a busy machine).
-const WARMUP_RUNS = 5;
-const WARMUP_SECONDS = 0.5;
+// Warm-up until the JIT settles: at least 10 runs and 1 s of CPU (optimizing compiles run
+// on background threads and land late on a busy machine). No gc() between runs: the
+// concurrent sweeping it leaves behind is charged to the next run's CPU time.
+const WARMUP_RUNS = 10;
+const WARMUP_SECONDS = 1;
 
 function makeWs() {
   const Sender = require(path.join(root, 'node_modules', 'ws', 'lib', 'sender.js'));
@@ -30,7 +31,6 @@ const factories = Object.fromEntries(impls.map((i) => [i, makers[i]()]));
 
 function measure(frame, messages, text) {
   let sink = 0;
-  globalThis.gc?.();
   // CPU time, not wall time (see recv-worker.mjs).
   const c0 = process.cpuUsage();
   for (let i = 0; i < messages.length; i++) {

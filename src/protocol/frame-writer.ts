@@ -127,7 +127,7 @@ function maskInPlace(target: Uint8Array, at: number, len: number, key: Uint8Arra
   if (len <= INLINE_MASK_BYTES) {
     for (let i = 0; i < len; i++) target[at + i] ^= key[i & 3]!;
   } else {
-    const view = target.subarray(at, at + len);
+    const view = at === 0 && len === target.length ? target : target.subarray(at, at + len);
     backend.mask(view, key, view, 0, 0);
   }
 }
