@@ -79,7 +79,8 @@ export class PreparedMessage {
       bytes = cached;
     }
     const queued = core.sender!.queuedBytes;
-    core.sender!.push(bytes, cb);
-    return core.afterSend(queued);
+    const written = core.socket!.writableLength;
+    core.sender!.pushShared(bytes, cb);
+    return core.afterSend(queued, written);
   }
 }

@@ -17,7 +17,7 @@ import type { BinaryType, WebSocketEventMap } from './events';
 import { ConnectionFailedError } from './errors';
 import { MessageQueue, type Message } from './message-queue';
 import { Receiver } from './receiver';
-import { Sender, type SendCallback } from './sender';
+import { Sender, type FlushListener, type SendCallback } from './sender';
 import { TimerEntry } from './timers';
 import type { MessageCompressor } from './deflate-glue';
 
@@ -86,7 +86,7 @@ function onHeartbeat(core: Core): void {
 }
 
 /** @internal */
-export class Core {
+export class Core implements FlushListener {
   readyState = CONNECTING;
   socket: CoreSocket | null = null;
   sender: Sender | null = null;
@@ -134,7 +134,7 @@ export class Core {
     this.isServer = isServer;
     this.socket = s;
     this.sender = new Sender(s);
-    this.sender.onFlush = () => this.checkDrain();
+    this.sender.flushListener = this;
     this.reader = new FrameReader({ role: isServer ? 'server' : 'client', maxPayload: this.options.maxPayload, allowedRsv });
     this.receiver = new Receiver(this);
     s[kSocketCore] = this;
@@ -234,13 +234,15 @@ export class Core {
   }
 
   /**
-   * Backpressure bookkeeping after a send; `queuedBefore` is the sender's queue before it
-   * (the socket's own buffer did not change in between: one read of it is enough).
+   * Backpressure bookkeeping after a send; `queuedBefore` is the sender's queue before it.
+   * `writtenBefore` is the socket's buffer before it, when the send may have written to the
+   * socket directly (a broadcast); otherwise the socket's buffer did not change in between
+   * and one read of it is enough.
    */
-  afterSend(queuedBefore: number): boolean {
+  afterSend(queuedBefore: number, writtenBefore?: number): boolean {
     const written = this.socket!.writableLength;
     const after = this.sender!.queuedBytes + written;
-    const before = queuedBefore + written;
+    const before = queuedBefore + (writtenBefore ?? written);
     // A peer that does not read would make memory grow without bound: past the limit the
     // connection is closed (1008) instead. One large message into an empty buffer is fine.
     if (before > 0 && after > this.options.maxBufferedAmount) {
@@ -263,6 +265,11 @@ export class Core {
   }
 
   /** Emits 'drain' when send() said false and the buffer fell under the high-water mark. */
+  /** FlushListener: the sender handed a batch to the socket. */
+  afterFlush(): void {
+    this.checkDrain();
+  }
+
   checkDrain(): void {
     if (this.needDrain && this.readyState === OPEN && this.bufferedAmount < this.options.highWaterMark) {
       this.needDrain = false;

@@ -61,8 +61,25 @@ function positive(name: string, value: number | undefined, fallback: number, all
   return value;
 }
 
+/**
+ * Checked options by the frozen object they were read from: a server passes one frozen
+ * object for every connection, which then share one CoreOptions instead of a copy each.
+ * (Only frozen inputs: a caller's mutable options object may change between connections.)
+ */
+const checked = new WeakMap<ConnectionOptions, CoreOptions>();
+
 /** Reads and checks the connection options (throws RangeError on nonsense). */
 export function coreOptions(o: ConnectionOptions = {}): CoreOptions {
+  if (!Object.isFrozen(o)) return readCoreOptions(o);
+  let out = checked.get(o);
+  if (out === undefined) {
+    out = Object.freeze(readCoreOptions(o));
+    checked.set(o, out);
+  }
+  return out;
+}
+
+function readCoreOptions(o: ConnectionOptions): CoreOptions {
   let interval = 0;
   let timeout = 0;
   if (o.heartbeat !== undefined) {

@@ -25,6 +25,11 @@ const SMALL_FRAGMENT = 4096;
 /** Size of a run buffer collecting small fragments. */
 const FRAGMENT_RUN = 16 * 1024;
 
+/** The FrameReader's per-frame handler, shared by every connection (`this` is the Receiver). */
+function receiverFrame(this: Receiver, info: number, payload: Uint8Array): void {
+  this.frame(info, payload as Buffer);
+}
+
 /** @internal The receive path of one {@link Core}. */
 export class Receiver {
   private fragments: Buffer[] | null = null;
@@ -38,8 +43,6 @@ export class Receiver {
   private fragmentOpcode = 0;
   private fragmentCompressed = false;
   private fragmentBytes = 0;
-  /** Bound once: the FrameReader's per-frame callback (no closure per chunk). */
-  private readonly onFrame = (info: number, payload: Uint8Array): void => this.frame(info, payload as Buffer);
 
   constructor(private readonly core: Core) {}
 
@@ -50,7 +53,7 @@ export class Receiver {
     const sender = core.sender!;
     sender.cork();
     try {
-      core.reader!.feed(chunk, this.onFrame);
+      core.reader!.feed(chunk, receiverFrame, this);
     } catch (err) {
       this.onError(err);
     }
@@ -58,7 +61,8 @@ export class Receiver {
     sender.uncork();
   }
 
-  private frame(info: number, payload: Buffer): void {
+  /** @internal One complete frame from the reader. */
+  frame(info: number, payload: Buffer): void {
     const core = this.core;
     // Nothing is processed after the close frame or a failure (RFC 6455 §5.5.1, §7.1.7).
     if (!core.receiving) return;

@@ -19,6 +19,11 @@ import { headerLength, writeHeader } from '../protocol/frame-writer';
 /** A send callback: called once the bytes are handed to the OS, or with the write error. */
 export type SendCallback = (err?: Error) => void;
 
+/** Who hears about each flush of a {@link Sender}. */
+export interface FlushListener {
+  afterFlush(): void;
+}
+
 /** Payloads at least this big are written as their own writev entry instead of copied. */
 const COPY_LIMIT = 4096;
 
@@ -85,12 +90,22 @@ export class Sender {
   private ending = false;
   /** The socket is gone: everything queued is dropped, callbacks get `closedError`. */
   private dead = false;
-  /** The error given to callbacks of sends that can never happen. */
-  closedError: Error = new Error('WebSocket is not open');
-  /** Called after each flush (the connection checks whether 'drain' is due). */
-  onFlush: (() => void) | null = null;
+  private closedErrorMade: Error | null = null;
+  /**
+   * Told after each flush (the connection checks whether 'drain' is due). An object with a
+   * method rather than a callback: no closure per connection.
+   */
+  flushListener: FlushListener | null = null;
 
   constructor(readonly socket: Duplex) {}
+
+  /**
+   * The error given to callbacks of sends that can never happen. Made when first needed:
+   * an Error captures a stack trace, ~0.7 KiB that an idle connection should not hold.
+   */
+  get closedError(): Error {
+    return (this.closedErrorMade ??= new Error('WebSocket is not open'));
+  }
 
   /**
    * Queues ready-made bytes (a pre-framed broadcast message). `cb` (optional) fires when
@@ -104,6 +119,22 @@ export class Sender {
     this.add(chunk);
     if (cb) (this.callbacks ??= []).push(cb);
     this.schedule();
+  }
+
+  /**
+   * Writes ready-made bytes shared with other connections (a broadcast frame) now, when
+   * nothing is queued or corked: no copy into a batch and no tick, so the first clients
+   * of a broadcast have it while the loop is still going (as with ws's send loop, but one
+   * write of one shared buffer per client). Otherwise it queues like {@link push}.
+   */
+  pushShared(chunk: Uint8Array, cb?: SendCallback): void {
+    const socket = this.socket;
+    if (this.queuedBytes !== 0 || this.corks !== 0 || this.scheduled || this.dead || this.ending || socket.destroyed || !socket.writable) {
+      this.push(chunk, cb);
+      return;
+    }
+    socket.write(chunk, cb === undefined ? undefined : (err?: Error | null) => (err ? cb(err) : cb()));
+    if (this.flushListener !== null) this.flushListener.afterFlush();
   }
 
   /**
@@ -300,11 +331,10 @@ export class Sender {
     this.chunks = [];
     this.queuedBytes = 0;
     this.callbacks = null;
-    // A nearly full run is dropped rather than kept for a few bytes.
-    if (this.run !== null && this.run.length - this.runPos < 64) {
-      this.run = null;
-      this.runStart = this.runPos = 0;
-    }
+    // The run goes with the batch: kept, it would pin ~1 KiB (and the pool slab it was cut
+    // from) on every idle connection; a busy one cuts its next run from Node's buffer pool.
+    this.run = null;
+    this.runStart = this.runPos = 0;
     const socket = this.socket;
     if (socket.destroyed || !socket.writable) {
       this.dead = true;
@@ -322,7 +352,7 @@ export class Sender {
       socket.uncork();
     }
     if (this.ending) this.finishEnd();
-    if (this.onFlush !== null) this.onFlush();
+    if (this.flushListener !== null) this.flushListener.afterFlush();
   }
 
   private finishEnd(): void {

@@ -78,14 +78,36 @@ const CLOSING = 1;
 const CLOSED = 2;
 
 const kTimer = Symbol('wscore.handshakeTimer');
-type TimedSocket = Duplex & { [kTimer]?: TimerEntry<Duplex>; [kUpgraded]?: boolean };
 const kUpgraded = Symbol('wscore.upgraded');
+const kHandshakeServer = Symbol('wscore.handshakeServer');
+const kServer = Symbol('wscore.server');
+type TimedSocket = Duplex & {
+  [kTimer]?: TimerEntry<Duplex> | undefined;
+  [kUpgraded]?: boolean;
+  [kHandshakeServer]?: WebSocketServer | undefined;
+};
 
+/** Registers the shared 'close' listener of a socket in its handshake, once. */
+function watchHandshakeClose(socket: TimedSocket): void {
+  if (socket[kTimer] === undefined && socket[kHandshakeServer] === undefined) socket.on('close', onHandshakeSocketClose);
+}
+type ServedWebSocket = WebSocket & { [kServer]?: WebSocketServer };
+
+// Listeners shared by every socket and connection: a closure per connection would also keep
+// alive everything its scope captured (the request, the head buffer, the negotiation plan)
+// for the connection's whole life; these reach their state through the emitter instead.
 function destroySocket(socket: Duplex): void {
   socket.destroy();
 }
 function onHandshakeSocketError(this: Duplex): void {
   this.destroy();
+}
+function onHandshakeSocketClose(this: TimedSocket): void {
+  this[kTimer]?.cancel();
+  this[kHandshakeServer]?.forgetHandshake(this);
+}
+function onClientClose(this: ServedWebSocket): void {
+  this[kServer]?.forgetClient(this);
 }
 
 /** A WebSocket server, API-compatible with ws's WebSocketServer. */
@@ -115,7 +137,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.maxPayload = coreOptions(options).maxPayload;
     const { maxPayload, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong } = options;
-    this.connectionOptions = { maxPayload, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong };
+    // Frozen: every connection then shares one checked CoreOptions (see coreOptions).
+    this.connectionOptions = Object.freeze({ maxPayload, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong });
     this.ownServer = options.port !== undefined;
     if (options.port !== undefined) {
       const server = http.createServer({ maxHeaderSize: options.maxHeaderSize ?? 16384 }, (_req, res) => {
@@ -176,9 +199,23 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
   private armHandshakeTimer(socket: TimedSocket): void {
     if (this.handshakeTimeout <= 0 || socket[kTimer]?.armed) return;
-    const timer = (socket[kTimer] ??= new TimerEntry<Duplex>(socket, destroySocket));
+    let timer = socket[kTimer];
+    if (timer === undefined) {
+      watchHandshakeClose(socket);
+      timer = socket[kTimer] = new TimerEntry<Duplex>(socket, destroySocket);
+    }
     timer.arm(this.handshakeTimeout);
-    socket.once('close', () => timer.cancel());
+  }
+
+  /** @internal A socket closed before or during its handshake. */
+  forgetHandshake(socket: Duplex): void {
+    this.handshakes.delete(socket);
+  }
+
+  /** @internal A connection of this server closed. */
+  forgetClient(ws: WebSocket): void {
+    this.all.delete(ws);
+    this.clients?.delete(ws);
   }
 
   /**
@@ -195,7 +232,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     s.on('error', onHandshakeSocketError);
     this.armHandshakeTimer(s);
     this.handshakes.add(s);
-    s.once('close', () => this.handshakes.delete(s));
+    watchHandshakeClose(s);
+    s[kHandshakeServer] = this;
     if (!this.shouldHandle(req)) {
       this.refuse(s, req, new HandshakeRefusal(400, 'Bad Request: wrong path'));
       return;
@@ -307,6 +345,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     socket[kTimer]?.cancel();
     this.handshakes.delete(socket);
     socket.removeListener('error', onHandshakeSocketError);
+    socket.removeListener('close', onHandshakeSocketClose);
+    socket[kTimer] = undefined;
+    socket[kHandshakeServer] = undefined;
 
     const ws = new this.WebSocketClass(null, undefined, this.connectionOptions);
     const core = ws[kCore];
@@ -316,10 +357,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     core.attach(socket, head, true, plan.deflate === null ? 0 : plan.deflate.rsvMask);
     this.all.add(ws);
     this.clients?.add(ws);
-    ws.once('close', () => {
-      this.all.delete(ws);
-      this.clients?.delete(ws);
-    });
+    (ws as ServedWebSocket)[kServer] = this;
+    ws.on('close', onClientClose);
     // The 101 and whatever the connection handler sends leave in one write.
     const sender = core.sender!;
     sender.cork();

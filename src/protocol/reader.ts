@@ -34,8 +34,21 @@ export const FrameInfo = Object.freeze({
   UTF8_CHECKED: ParseRecord.UTF8,
 } as const);
 
-/** Receives each complete frame: `info` is header byte 0 plus {@link FrameInfo} flags. */
-export type FrameHandler = (info: number, payload: Uint8Array) => void;
+/**
+ * Receives each complete frame: `info` is header byte 0 plus {@link FrameInfo} flags.
+ * `this` is the `thisArg` given to {@link FrameReader.feed}.
+ */
+export type FrameHandler<This = unknown> = (this: This, info: number, payload: Uint8Array) => void;
+
+/** Counters of a {@link FrameReader}, for tests and metrics. */
+export interface FrameReaderStats {
+  /** Frames assembled across chunks, and their bytes. */
+  assemblies: number;
+  assembledBytes: number;
+  /** Assembly buffers allocated for them, and the bytes allocated (growth included). */
+  allocations: number;
+  allocatedBytes: number;
+}
 
 /** Options of {@link FrameReader}. */
 export interface FrameReaderOptions {
@@ -84,9 +97,16 @@ const DEFAULT_BATCH = 1024;
  */
 let sharedRecords: Int32Array | null = new Int32Array(DEFAULT_BATCH * ParseRecord.SIZE);
 
+/** FrameReader.push's handler: queues the frame (`this` is the reader's queue). */
+function enqueue(this: ReaderFrame[], info: number, payload: Uint8Array): void {
+  this.push({ info, payload });
+}
+
+// Per connection a reader holds only its parse state (ctl) and a few numbers: the queue of
+// the pull API and the counters are made when first used (idle-connection memory).
 export class FrameReader {
-  /** Frames not yet taken by {@link FrameReader.read}. */
-  private readonly queue: ReaderFrame[] = [];
+  /** Frames not yet taken by {@link FrameReader.read} (made by the first push()). */
+  private queue: ReaderFrame[] | null = null;
   private queueHead = 0;
   private readonly ctl = new Float64Array(PARSE_CTL_SIZE);
   /** Own records array, only for a non-default batch size; else the shared one is used. */
@@ -103,14 +123,15 @@ export class FrameReader {
   /** Stream offset of the first byte not yet consumed (for error messages). */
   private streamPos = 0;
   private failure: ParseFailed | null = null;
-  private readonly enqueue: FrameHandler = (info, payload) => {
-    this.queue.push({ info, payload });
-  };
+  private counters: FrameReaderStats | null = null;
+
   /**
    * Counters for tests and metrics: frames assembled across chunks, their bytes, and the
    * assembly buffers allocated for them (with the bytes allocated, growth included).
    */
-  readonly stats = { assemblies: 0, assembledBytes: 0, allocations: 0, allocatedBytes: 0 };
+  get stats(): FrameReaderStats {
+    return (this.counters ??= { assemblies: 0, assembledBytes: 0, allocations: 0, allocatedBytes: 0 });
+  }
 
   constructor(options: FrameReaderOptions) {
     const { role, maxPayload = DEFAULT_MAX_PAYLOAD, allowedRsv = 0, batchSize = DEFAULT_BATCH } = options;
@@ -143,11 +164,13 @@ export class FrameReader {
   }
 
   /**
-   * The fast path: parses `chunk` and calls `onFrame` for every complete frame in order.
-   * `onFrame` must not throw. Throws {@link ParseFailed} after delivering the frames that
-   * preceded a violation; once failed, every later call throws the same error.
+   * The fast path: parses `chunk` and calls `onFrame` (with `this` = `thisArg`) for every
+   * complete frame in order. `onFrame` must not throw. Throws {@link ParseFailed} after
+   * delivering the frames that preceded a violation; once failed, every later call throws
+   * the same error. (A shared handler and a `thisArg`, rather than a closure per connection,
+   * keep an idle connection small.)
    */
-  feed(chunk: Uint8Array, onFrame: FrameHandler): void {
+  feed<This = unknown>(chunk: Uint8Array, onFrame: FrameHandler<This>, thisArg?: This): void {
     if (this.failure !== null) throw this.failure;
     if (!(chunk instanceof Uint8Array)) throw new TypeError('chunk must be a Uint8Array');
     if (chunk.length === 0) return;
@@ -160,7 +183,7 @@ export class FrameReader {
       scratch.set(tail, 0);
       scratch.set(chunk.subarray(0, take), tail.length);
       this.tail = null;
-      const used = this.run(scratch, 0, onFrame);
+      const used = this.run(scratch, 0, onFrame as FrameHandler, thisArg);
       if (take === chunk.length) {
         // All of the chunk went into scratch: what is left of it is the new tail.
         if (used < scratch.length) this.tail = scratch.subarray(used);
@@ -171,13 +194,13 @@ export class FrameReader {
       // whether it resumes inside a data payload that scratch began).
       from = used - tail.length;
     }
-    const used = this.run(chunk, from, onFrame);
+    const used = this.run(chunk, from, onFrame as FrameHandler, thisArg);
     // Copy: a view would keep the whole chunk alive. (Buffer#slice does not copy.)
     if (used < chunk.length) this.tail = Buffer.from(chunk.subarray(used));
   }
 
   /** Parses buf[from..) and delivers its frames; returns how far it consumed. */
-  private run(buf: Uint8Array, from: number, onFrame: FrameHandler): number {
+  private run(buf: Uint8Array, from: number, onFrame: FrameHandler, thisArg: unknown): number {
     let rec = this.ownRecords;
     let borrowed = false;
     if (rec === null) {
@@ -190,13 +213,13 @@ export class FrameReader {
       }
     }
     try {
-      return this.runWith(buf, from, onFrame, rec);
+      return this.runWith(buf, from, onFrame, thisArg, rec);
     } finally {
       if (borrowed) sharedRecords = rec;
     }
   }
 
-  private runWith(buf: Uint8Array, from: number, onFrame: FrameHandler, rec: Int32Array): number {
+  private runWith(buf: Uint8Array, from: number, onFrame: FrameHandler, thisArg: unknown, rec: Int32Array): number {
     const ctl = this.ctl;
     const cap = rec.length / ParseRecord.SIZE;
     const end = buf.length;
@@ -214,9 +237,9 @@ export class FrameReader {
         const len = rec[at + 2]!;
         const flags = info & (ParseRecord.START | ParseRecord.END);
         if (flags === (ParseRecord.START | ParseRecord.END)) {
-          onFrame(info & 0x4ff, new View(ab, base + off, len));
+          onFrame.call(thisArg, info & 0x4ff, new View(ab, base + off, len));
         } else {
-          this.piece(info, buf, off, len, onFrame);
+          this.piece(info, buf, off, len, onFrame, thisArg);
         }
       }
       const consumed = ctl[ParseCtl.CONSUMED]!;
@@ -232,7 +255,7 @@ export class FrameReader {
   }
 
   /** A record that starts or continues a frame spanning chunks: copy it into place. */
-  private piece(info: number, buf: Uint8Array, off: number, len: number, onFrame: FrameHandler): void {
+  private piece(info: number, buf: Uint8Array, off: number, len: number, onFrame: FrameHandler, thisArg: unknown): void {
     if ((info & ParseRecord.START) !== 0) {
       // The header announced `total` bytes (<= maxPayload) but only `len` are here: reserve
       // what arrived, with room to double, not what was announced (see ASSEMBLY_START).
@@ -264,7 +287,7 @@ export class FrameReader {
     this.partialFill = fill + len;
     if ((info & ParseRecord.END) !== 0) {
       this.partial = null;
-      onFrame(this.partialInfo, target);
+      onFrame.call(thisArg, this.partialInfo, target);
     }
   }
 
@@ -290,7 +313,7 @@ export class FrameReader {
   push(chunk: Uint8Array): void {
     if (this.failure !== null) return;
     try {
-      this.feed(chunk, this.enqueue);
+      this.feed(chunk, enqueue, (this.queue ??= []));
     } catch (err) {
       if (!(err instanceof ParseFailed)) throw err;
     }
@@ -298,11 +321,12 @@ export class FrameReader {
 
   /** The next queued frame, or null; throws the {@link ParseFailed} once the queue is empty. */
   read(): ReaderFrame | null {
-    if (this.queueHead < this.queue.length) {
-      const frame = this.queue[this.queueHead]!;
-      this.queue[this.queueHead++] = undefined as unknown as ReaderFrame;
-      if (this.queueHead === this.queue.length) {
-        this.queue.length = 0;
+    const queue = this.queue;
+    if (queue !== null && this.queueHead < queue.length) {
+      const frame = queue[this.queueHead]!;
+      queue[this.queueHead++] = undefined as unknown as ReaderFrame;
+      if (this.queueHead === queue.length) {
+        queue.length = 0;
         this.queueHead = 0;
       }
       return frame;

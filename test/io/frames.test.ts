@@ -121,6 +121,33 @@ describe('broadcast', () => {
     }
   });
 
+  it('writes to idle connections during the call, and after what a connection has queued', async () => {
+    const { wss, url } = await startServer();
+    const accepted: WebSocket[] = [];
+    wss.on('connection', (ws) => accepted.push(ws));
+    const clients = await Promise.all([openClient(url), openClient(url)]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const [busy, idle] = accepted as [WebSocket, WebSocket];
+    const busyWrites = countWrites(busy[kCore].socket!);
+    const idleWrites = countWrites(idle[kCore].socket!);
+    const busyClient = clients[accepted.indexOf(busy)]!;
+    const received: string[] = [];
+    const both = new Promise<void>((resolve) =>
+      busyClient.on('message', (data) => {
+        received.push(String(data));
+        if (received.length === 2) resolve();
+      }),
+    );
+    busy.send('queued first');
+    expect(wss.broadcast('then the broadcast')).toBe(2);
+    // The idle connection got its write inside broadcast(); the busy one keeps its order.
+    expect(idleWrites.writes).toBe(1);
+    expect(busyWrites.writes).toBe(0);
+    await both;
+    expect(received).toEqual(['queued first', 'then the broadcast']);
+    expect(busyWrites.writes).toBe(1);
+  });
+
   it('a PreparedMessage sent from a client is masked per connection', async () => {
     const { client, server } = await pair();
     const got = nextMessage(server);

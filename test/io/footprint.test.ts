@@ -1,0 +1,103 @@
+/**
+ * What an open, idle server-side connection keeps alive (issue 7: RSS per idle connection).
+ * Each test pins one thing that used to be held per connection for its whole life: the
+ * upgrade request (and with it the head buffer and the negotiation plan, captured by
+ * per-connection closures), a batch buffer, an Error with its stack, per-connection listener
+ * wrappers and option copies. bench/e2e's scale suite measures the bytes; these tests keep
+ * the reasons from coming back.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { kCore } from '../../src/io/core';
+import type { WebSocket } from '../../src/io';
+import { collectGarbage } from '../security/helpers';
+import { cleanup, nextMessage, openClient, startServer, track } from './helpers';
+
+afterEach(cleanup);
+
+/** Lets pending ticks, immediates and socket events run. */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 20));
+
+async function connectedPair(): Promise<{ server: WebSocket; client: WebSocket; requestRef: WeakRef<object> }> {
+  const { wss, url } = await startServer();
+  let requestRef: WeakRef<object> | null = null;
+  const accepted = new Promise<WebSocket>((resolve) =>
+    wss.once('connection', (ws, req) => {
+      requestRef = new WeakRef(req);
+      resolve(ws);
+    }),
+  );
+  const client = track(await openClient(url));
+  const server = await accepted;
+  return { server, client, requestRef: requestRef! };
+}
+
+describe('idle server-side connection footprint', () => {
+  it('does not keep the upgrade request alive after the handshake', async () => {
+    const { server, requestRef } = await connectedPair();
+    await settle();
+    expect(collectGarbage()).toBe(true);
+    await settle();
+    collectGarbage();
+    expect(requestRef.deref()).toBeUndefined();
+    expect(server.readyState).toBe(1);
+  });
+
+  it('removes its handshake listeners and timer from the socket once upgraded', async () => {
+    const { server } = await connectedPair();
+    const socket = server[kCore].socket!;
+    const handshakeSymbols = Object.getOwnPropertySymbols(socket).filter((s) => /handshake/i.test(String(s.description)));
+    for (const sym of handshakeSymbols) expect((socket as unknown as Record<symbol, unknown>)[sym]).toBeUndefined();
+    // The connection's own listeners only: one shared, named function per event (Node's
+    // net.Socket adds its own onReadableStreamEnd), and no once() wrapper anywhere.
+    const names = (event: string): string[] =>
+      socket
+        .rawListeners(event)
+        .map((l) => ((l as { listener?: unknown }).listener !== undefined ? 'once-wrapper' : (l as () => void).name))
+        .filter((name) => name !== 'onReadableStreamEnd');
+    expect(names('close')).toEqual(['socketOnClose']);
+    expect(names('end')).toEqual(['socketOnEnd']);
+    expect(names('error')).toEqual(['socketOnError']);
+    expect(names('data')).toEqual(['socketOnData']);
+    expect(names('drain')).toEqual(['socketOnDrain']);
+  });
+
+  it('holds no batch buffer or Error after its sends were flushed', async () => {
+    const { server, client } = await connectedPair();
+    const echoed = nextMessage(client);
+    server.send('hello');
+    await echoed;
+    await settle();
+    const sender = server[kCore].sender! as unknown as Record<string, unknown>;
+    expect(sender.run).toBeNull();
+    expect(sender.queuedBytes).toBe(0);
+    expect(sender.closedErrorMade).toBeNull();
+  });
+
+  it('shares one checked options object between the connections of a server', async () => {
+    const { wss, url } = await startServer({ maxPayload: 1234 });
+    const accepted: WebSocket[] = [];
+    wss.on('connection', (ws) => accepted.push(ws));
+    track(await openClient(url));
+    track(await openClient(url));
+    await settle();
+    expect(accepted).toHaveLength(2);
+    const [a, b] = accepted.map((ws) => ws[kCore].options);
+    expect(a).toBe(b);
+    expect(a!.maxPayload).toBe(1234);
+    expect(Object.isFrozen(a)).toBe(true);
+  });
+
+  it('forgets a closed client (clients set) without a per-connection closure', async () => {
+    const { wss, url } = await startServer();
+    const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const client = track(await openClient(url));
+    const server = await accepted;
+    expect(wss.clients!.has(server)).toBe(true);
+    expect(server.rawListeners('close').every((l) => (l as { listener?: unknown }).listener === undefined)).toBe(true);
+    const closed = new Promise((resolve) => server.once('close', resolve));
+    client.close();
+    await closed;
+    expect(wss.clients!.has(server)).toBe(false);
+  });
+});
