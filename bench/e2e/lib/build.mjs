@@ -29,12 +29,29 @@ function newer(src, out) {
   }
 }
 
-// zlib.h comes from Debian's zlib1g-dev (the library itself, zlib1g, is always there).
-export function checkZlib() {
-  const r = run(CC, ['-x', 'c', '-E', '-o', '/dev/null', '-'], { input: '#include <zlib.h>\n' });
-  if (r.status !== 0) {
-    throw new Error('zlib.h not found: the load generator needs it. Install it with: apt-get install zlib1g-dev');
+// How to compile against zlib. The library (zlib1g) is on every Debian system; its header and
+// the libz.so link name come with zlib1g-dev. Without them, Node's own copy of zlib.h (same
+// API, installed with Node's headers for addons) and the versioned library name do.
+function nodeIncludeDirs() {
+  const dirs = [path.resolve(path.dirname(process.execPath), '../include/node')];
+  if (process.env.npm_config_nodedir) dirs.push(path.join(process.env.npm_config_nodedir, 'include/node'));
+  return dirs.filter((d) => fs.existsSync(path.join(d, 'zlib.h')));
+}
+
+function compiles(flags) {
+  const [include, lib] = splitFlags(flags);
+  return run(CC, [...include, '-x', 'c', '-', '-x', 'none', '-o', '/dev/null', ...lib], {
+    input: '#include <zlib.h>\nint main(void) { return zlibVersion()[0] == 0; }\n',
+  }).status === 0;
+}
+
+export function zlibFlags() {
+  for (const include of [[], ...nodeIncludeDirs().map((d) => [`-I${d}`])]) {
+    for (const lib of ['-lz', '-l:libz.so.1']) {
+      if (compiles([...include, lib])) return [...include, lib];
+    }
   }
+  throw new Error('zlib not found: the load generator needs zlib.h and libz. Install them with: apt-get install zlib1g-dev');
 }
 
 export function buildLoadgen() {
@@ -42,8 +59,8 @@ export function buildLoadgen() {
   const src = path.join(E2E, 'loadgen.c');
   const out = path.join(BUILD, 'loadgen');
   if (newer(src, out)) {
-    checkZlib();
-    const r = run(CC, ['-O2', '-Wall', '-Wextra', '-o', out, src, '-lz']);
+    const [include, lib] = splitFlags(zlibFlags());
+    const r = run(CC, ['-O2', '-Wall', '-Wextra', ...include, '-o', out, src, ...lib]);
     if (r.status !== 0 || r.stderr.trim()) {
       // -Wall -Wextra must stay clean: a warning is a failure here too
       fs.rmSync(out, { force: true });
@@ -51,6 +68,11 @@ export function buildLoadgen() {
     }
   }
   return out;
+}
+
+/** Include flags go before the source, libraries after it. */
+function splitFlags(flags) {
+  return [flags.filter((f) => f.startsWith('-I')), flags.filter((f) => f.startsWith('-l'))];
 }
 
 // uWebSockets.js: returns { addon, preload, how } or { error }.

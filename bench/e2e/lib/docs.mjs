@@ -47,6 +47,16 @@ function exampleCommands(results) {
   return lines.join('\n');
 }
 
+// Cells replaced by a later run (bench/e2e/merge.mjs): say which, when and how loaded.
+function mergedNote(meta) {
+  if (!meta.merged?.length) return [];
+  const lines = meta.merged.map((m) => {
+    const kinds = [...new Set(m.cells.map((c) => c.split('/')[0]))].join(', ');
+    return `- ${m.cells.length} cells (${kinds}) from a rerun, ${m.started} – ${m.finished}, load average ${(m.loadavg ?? []).join(' ')} at its start (\`${m.file}\`).`;
+  });
+  return ['Merged results: these cells replace the ones of the main run.', '', ...lines, ''];
+}
+
 export function renderSection(results, resultsFile, plots) {
   const meta = results.meta;
   const noisy = meta.machine.loadavg[0] > meta.machine.cores * 0.5;
@@ -73,6 +83,7 @@ export function renderSection(results, resultsFile, plots) {
     meta.options.quick ? '' : null,
     skipped.length ? `Not run: ${skipped.join('; ')}.` : '',
     skipped.length ? '' : null,
+    ...mergedNote(meta),
     '### Machine',
     '',
     machineTable(meta),
@@ -80,9 +91,9 @@ export function renderSection(results, resultsFile, plots) {
     '### Commands',
     '',
     '```sh',
-    'apt-get install zlib1g-dev      # once: zlib.h for the load generator',
     'npm install && npm run build:ts # ws, bufferutil, uWS.js; wscore in dist/cjs',
     meta.command,
+    ...(meta.merged ?? []).map((m) => `${m.command ?? '# then a rerun'}   # -> ${m.file}, merged by bench/e2e/merge.mjs`),
     '```',
     '',
     `Results: \`${resultsFile}\` (not committed). The tables and plots below are regenerated from it with ` +
