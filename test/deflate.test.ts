@@ -1,15 +1,14 @@
 // Backend permessage-deflate streams (src/backend/deflate-types.ts): behaviour on the active
-// backend, cross-checks against node:zlib, the bomb guard, and native/js parity.
+// backend, cross-checks against node:zlib and the bomb guard (native/js parity: deflate-parity.test.ts).
 import * as zlib from 'node:zlib';
 import { Worker } from 'node:worker_threads';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 
-import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
-import { backend, backendName, createNativeBackend, InflateStatus, jsBackend } from '../src/backend';
-import type { Backend, Deflater, DeflaterOptions, Inflater } from '../src/backend';
+import { backend, backendName, InflateStatus } from '../src/backend';
+import { BIG, combos, nearWindowRepeats, ok, sample, SYNC, TAIL } from './helpers/deflate-fixtures';
 
 // pako's zlib, driven directly (the same low-level API src/backend/js/deflate.ts uses).
 const requireHere = createRequire(__filename);
@@ -20,52 +19,6 @@ const pakoInflate = requireHere('pako/lib/zlib/inflate.js') as {
 const ZStream = requireHere('pako/lib/zlib/zstream.js') as new () => {
   input: Uint8Array; next_in: number; avail_in: number; output: Uint8Array; next_out: number; avail_out: number; msg: string;
 };
-
-const SYNC = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
-const TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
-const BIG = 1 << 30;
-
-/** Deterministic test data: text-like with repeats at short and long distances. */
-function sample(size: number, seed: number): Buffer {
-  const words = ['{"id":', '"price":', '"qty":', ',', '}', '[', ']', 'alpha', 'bravo', ' ', '12.5', '"side":"buy"'];
-  let s = seed >>> 0 || 1;
-  const rnd = (): number => ((s = (s * 1103515245 + 12345) >>> 0) >>> 8) / 16777216;
-  const parts: string[] = [];
-  let n = 0;
-  while (n < size) {
-    const w = rnd() < 0.1 ? String(Math.floor(rnd() * 1e6)) : words[Math.floor(rnd() * words.length)]!;
-    parts.push(w);
-    n += w.length;
-  }
-  return Buffer.from(parts.join('').slice(0, size));
-}
-
-/** Bytes with many repeats at distances 250..300 (around the 256-byte window of bits 8). */
-function nearWindowRepeats(size: number): Buffer {
-  const b = Buffer.alloc(size);
-  let s = 7;
-  for (let i = 0; i < size; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    b[i] = i >= 300 && s % 7 < 5 ? b[i - 250 - (s % 51)]! : s >>> 24;
-  }
-  return b;
-}
-
-function ok(r: Uint8Array | InflateStatus): Buffer {
-  if (typeof r === 'number') throw new Error(`inflate failed with status ${InflateStatus[r]}`);
-  return Buffer.from(r);
-}
-
-const combos: Array<Omit<DeflaterOptions, 'windowBits' | 'noContextTakeover'>> = [
-  {},
-  { memLevel: 1, level: 1 },
-  { memLevel: 9, level: 9 },
-  { level: 0 },
-  { strategy: 1 },
-  { strategy: 2, memLevel: 4 },
-  { strategy: 3, level: 4 },
-  { strategy: 4 },
-];
 
 describe(`deflate streams (${backendName})`, () => {
   it('round-trips every window size, context mode and zlib setting; node:zlib agrees', () => {
@@ -273,94 +226,3 @@ async function peakRssGrowth(fn: () => void): Promise<number> {
   }
   return shared[2]! * pageSize - before;
 }
-
-describe.runIf(backendName === 'native')('native/js parity', () => {
-  const native = createNativeBackend();
-  const backends: Array<[string, Backend]> = [
-    ['native', native],
-    ['js', jsBackend],
-  ];
-  const payload = fc.oneof(
-    fc.uint8Array({ maxLength: 3000 }),
-    fc.tuple(fc.nat(5000), fc.nat()).map(([n, seed]) => sample(n, seed)),
-    fc.tuple(fc.nat(3000), fc.integer({ min: 1, max: 300 })).map(([n, period]) => Buffer.from(Array.from({ length: n }, (_, i) => (i % period) * 7))),
-  );
-  const settings = fc.record({
-    windowBits: fc.integer({ min: 8, max: 15 }),
-    noContextTakeover: fc.boolean(),
-    memLevel: fc.integer({ min: 1, max: 9 }),
-    level: fc.integer({ min: -1, max: 9 }),
-    strategy: fc.integer({ min: 0, max: 4 }),
-  });
-
-  it('each backend decompresses what either compressed, for any settings', () => {
-    fc.assert(
-      fc.property(settings, fc.array(fc.tuple(payload, fc.integer({ min: 1, max: 3 })), { minLength: 1, maxLength: 4 }), (s, messages) => {
-        const streams = backends.map(([, b]) => ({ d: b.createDeflater(s), inflaters: backends.map(([, b2]) => b2.createInflater(s)) }));
-        for (const [m, fragments] of messages) {
-          for (const { d, inflaters } of streams) {
-            const step = Math.ceil(m.length / fragments) || 1;
-            const wire: Uint8Array[] = [];
-            for (let i = 0; i < fragments; i++) wire.push(d.deflate(m.subarray(i * step, (i + 1) * step), i === fragments - 1));
-            const outs = inflaters.map((f) => Buffer.concat(wire.map((w, i) => ok(f.inflate(w, i === wire.length - 1, BIG)))));
-            for (const out of outs) expect(out.equals(Buffer.from(m))).toBe(true);
-          }
-        }
-      }),
-      { numRuns: 150 },
-    );
-  });
-
-  it('every window size, context mode and zlib setting: each side inflates the other', () => {
-    const messages = [sample(2000, 21), sample(2000, 21), Buffer.alloc(0), nearWindowRepeats(3000)];
-    for (let windowBits = 8; windowBits <= 15; windowBits++) {
-      for (const noContextTakeover of [false, true]) {
-        for (const extra of combos) {
-          for (const [, from] of backends) {
-            const d = from.createDeflater({ windowBits, noContextTakeover, ...extra });
-            const inflaters = backends.map(([, to]) => to.createInflater({ windowBits, noContextTakeover }));
-            for (const m of messages) {
-              const c = d.deflate(m, true);
-              for (const f of inflaters) expect(ok(f.inflate(c, true, BIG)).equals(m)).toBe(true);
-            }
-          }
-        }
-      }
-    }
-  });
-
-  it('gives the same bytes or the same status on any input, with any cap', () => {
-    const valid = zlib.deflateRawSync(sample(3000, 11), SYNC).subarray(0, -4);
-    const input = fc.oneof(
-      fc.uint8Array({ maxLength: 400 }),
-      fc.tuple(fc.nat(valid.length), fc.uint8Array({ minLength: 1, maxLength: 40 })).map(([cut, junk]) => Buffer.concat([valid.subarray(0, cut), junk])),
-      fc.tuple(fc.nat(valid.length - 1), fc.integer({ min: 0, max: 255 })).map(([at, x]) => {
-        const b = Buffer.from(valid);
-        b[at] = x;
-        return b;
-      }),
-    );
-    fc.assert(
-      fc.property(input, fc.integer({ min: 0, max: 4000 }), fc.integer({ min: 8, max: 15 }), fc.boolean(), (data, cap, windowBits, fin) => {
-        const results = backends.map(([, b]) => {
-          const f = b.createInflater({ windowBits, noContextTakeover: false });
-          const r = f.inflate(data, fin, cap);
-          const again = f.inflate(valid, true, BIG); // then a valid message, or the error's aftermath
-          return [typeof r === 'number' ? r : Buffer.from(r).toString('hex'), typeof again === 'number' ? again : Buffer.from(again).toString('hex')];
-        });
-        expect(results[1]).toEqual(results[0]);
-      }),
-      { numRuns: 400 },
-    );
-  });
-
-  it('native streams are freed by close() and by the garbage collector', () => {
-    const streams: Array<Inflater | Deflater> = [];
-    for (let i = 0; i < 50; i++) {
-      streams.push(native.createDeflater({ windowBits: 15, noContextTakeover: false }), native.createInflater({ windowBits: 15, noContextTakeover: false }));
-    }
-    for (const s of streams) s.close();
-    for (let i = 0; i < 200; i++) native.createDeflater({ windowBits: 9, noContextTakeover: false }).deflate(Buffer.from('x'), true);
-    expect(true).toBe(true);
-  });
-});
