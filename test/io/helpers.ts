@@ -122,8 +122,19 @@ export function parseServerFrames(bytes: Buffer): Array<{ opcode: number; fin: b
   return out;
 }
 
-/** A raw TCP server that answers the handshake with a valid 101, then calls `onSocket`. */
-export async function rawServer(onSocket: (socket: net.Socket, head: Buffer) => void, response?: (key: string) => string): Promise<{ url: string; port: number }> {
+/** A valid 101 answer to a request with Sec-WebSocket-Key `key`; `extra` is more header lines, each ending in CRLF. */
+export function switchingProtocols(key: string, extra = ''): string {
+  return `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n${extra}\r\n`;
+}
+
+/**
+ * A raw TCP server that answers the handshake (a valid 101, or `response(key)`: a peer that
+ * misbehaves), then calls `onSocket`.
+ */
+export async function rawServer(
+  onSocket: (socket: net.Socket, head: Buffer) => void,
+  response?: (key: string) => string | Uint8Array,
+): Promise<{ url: string; port: number }> {
   const server = net.createServer((socket) => {
     let buf = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
@@ -133,8 +144,7 @@ export async function rawServer(onSocket: (socket: net.Socket, head: Buffer) => 
       socket.removeListener('data', onData);
       const head = buf.subarray(0, end).toString('latin1');
       const key = /sec-websocket-key: *(\S+)/i.exec(head)?.[1] ?? '';
-      const accept = acceptKey(key);
-      socket.write(response ? response(key) : `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+      socket.write(response ? response(key) : switchingProtocols(key));
       onSocket(socket, buf.subarray(end + 4));
     };
     socket.on('data', onData);

@@ -9,15 +9,12 @@
  * that no sampler could observe.
  */
 import { once } from 'node:events';
-import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { acceptKey } from '../../src/handshake';
 import { InvalidServerHandshakeError, WebSocket } from '../../src/io';
-import { arena, attacker, cat, cleanup, KiB, mb, MiB, note, readFramesUntil, serverClose, track, within, wire } from './helpers';
+import { arena, attacker, cat, cleanup, KiB, mb, MiB, note, rawServer, readFramesUntil, serverClose, switchingProtocols, track, within, wire } from './helpers';
 
 afterEach(cleanup);
 
@@ -114,22 +111,12 @@ describe('decompression bombs', () => {
 
   it('a malicious server cannot bomb our client either (1009, bounded memory)', async () => {
     const maxPayload = 16 * MiB;
-    const server = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.once('data', (d: Buffer) => {
-        const key = /sec-websocket-key: *(\S+)/i.exec(d.toString('latin1'))?.[1] ?? '';
-        socket.write(
-          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n` +
-            'Sec-WebSocket-Extensions: permessage-deflate\r\n\r\n',
-        );
-        socket.write(wire({ opcode: BINARY, payload: gibBomb, rsv: RSV1 }));
-      });
-    });
-    track(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
+    const { url } = await rawServer(
+      (socket) => socket.write(wire({ opcode: BINARY, payload: gibBomb, rsv: RSV1 })),
+      (key) => switchingProtocols(key, 'Sec-WebSocket-Extensions: permessage-deflate\r\n'),
+    );
     const before = maxRss();
-    const ws = track(new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`, { maxPayload }));
+    const ws = track(new WebSocket(url, { maxPayload }));
     const errors: Error[] = [];
     ws.on('error', (e) => errors.push(e));
     // (Not events.once: it rejects when 'error' comes first, as it does here.)
@@ -192,20 +179,11 @@ describe('hostile permessage-deflate parameters (undici CVE-2026-2229)', () => {
 
   /** A raw server that accepts the handshake with `extensions` as its answer. */
   async function answering(extensions: string): Promise<number> {
-    const server = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.once('data', (d: Buffer) => {
-        const key = /sec-websocket-key: *(\S+)/i.exec(d.toString('latin1'))?.[1] ?? '';
-        socket.write(
-          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n` +
-            `Sec-WebSocket-Extensions: ${extensions}\r\n\r\n`,
-        );
-      });
-    });
-    track(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    return (server.address() as AddressInfo).port;
+    const { port } = await rawServer(
+      () => undefined,
+      (key) => switchingProtocols(key, `Sec-WebSocket-Extensions: ${extensions}\r\n`),
+    );
+    return port;
   }
 
   it('the client fails responses with invalid, duplicated or value-less window bits (and other bad parameters)', async () => {

@@ -9,13 +9,10 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import * as net from 'node:net';
-import type { AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { LocalProtocolError } from '../../src/errors';
-import { acceptKey } from '../../src/handshake';
 import { WebSocket } from '../../src/io';
 import {
   activeResources,
@@ -27,15 +24,16 @@ import {
   mb,
   memory,
   MiB,
-  openClient,
   note,
+  openClient,
   peakGrowth,
+  rawServer,
   readFramesUntil,
   serverClose,
   sleep,
   track,
-  within,
   wire,
+  within,
   writeAll,
 } from './helpers';
 
@@ -444,18 +442,7 @@ describe('header rule violations', () => {
 describe('a malicious server', () => {
   /** A raw server that completes the handshake and then writes `bytes`. */
   async function serverSending(bytes: Uint8Array): Promise<string> {
-    const server = net.createServer((socket) => {
-      socket.on('error', () => undefined);
-      socket.once('data', (d: Buffer) => {
-        const key = /sec-websocket-key: *(\S+)/i.exec(d.toString('latin1'))?.[1] ?? '';
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n\r\n`);
-        socket.write(bytes);
-      });
-    });
-    track(server);
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    return `ws://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return (await rawServer((socket) => socket.write(bytes))).url;
   }
 
   it('closes our client with the right code: masked frames, bad opcodes, huge lengths, bad UTF-8, bad close codes', async () => {

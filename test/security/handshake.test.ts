@@ -16,7 +16,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { SecurityError, RequestParser } from '../../src/http11';
 import { WebSocket, WebSocketServer, InvalidServerHandshakeError, InvalidURLError, type VerifyClientInfo } from '../../src/io';
-import { acceptKey } from '../../src/handshake';
 import { ConnectionType, WSConnection } from '../../src/protocol';
 import {
   arena,
@@ -29,9 +28,11 @@ import {
   note,
   openClient,
   peakGrowth,
+  rawServer,
   rawSocket,
   sleep,
   statusOf,
+  switchingProtocols,
   track,
   upgradeRequest,
   within,
@@ -163,14 +164,10 @@ describe('extension and parameter names that are Object.prototype members (ws NS
 
   it('the client fails a response naming such extensions (InvalidServerHandshakeError), without crashing', async () => {
     for (const value of ['constructor', '__proto__', 'permessage-deflate; __proto__=1', 'toString']) {
-      const server = net.createServer((socket) => {
-        socket.on('error', () => undefined);
-        socket.once('data', (d: Buffer) => {
-          const key = /sec-websocket-key: *(\S+)/i.exec(d.toString('latin1'))?.[1] ?? '';
-          socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\nSec-WebSocket-Extensions: ${value}\r\n\r\n`);
-        });
-      });
-      const port = await listen(server);
+      const { port } = await rawServer(
+        () => undefined,
+        (key) => switchingProtocols(key, `Sec-WebSocket-Extensions: ${value}\r\n`),
+      );
       const ws = track(new WebSocket(`ws://127.0.0.1:${port}`));
       const [err] = (await within(once(ws, 'error'), 5000, 'the client error')) as [Error];
       expect([value, err instanceof InvalidServerHandshakeError]).toEqual([value, true]);
@@ -416,14 +413,11 @@ describe('invalid UTF-8 and bytes in headers', () => {
 
   it('the client fails a 101 whose Sec-WebSocket-Protocol is not a token or was not offered', async () => {
     for (const value of [Buffer.from([0x63, 0xff]), Buffer.from('other'), Buffer.from('chat, other')]) {
-      const server = net.createServer((socket) => {
-        socket.on('error', () => undefined);
-        socket.once('data', (d: Buffer) => {
-          const key = /sec-websocket-key: *(\S+)/i.exec(d.toString('latin1'))?.[1] ?? '';
-          socket.write(Buffer.concat([Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\nSec-WebSocket-Protocol: `), value, Buffer.from('\r\n\r\n')]));
-        });
-      });
-      const port = await listen(server);
+      // The header value is raw bytes (0xFF is not text): the head is built as a Buffer.
+      const { port } = await rawServer(
+        () => undefined,
+        (key) => Buffer.concat([Buffer.from(switchingProtocols(key).slice(0, -2), 'latin1'), Buffer.from('Sec-WebSocket-Protocol: '), value, Buffer.from('\r\n\r\n')]),
+      );
       const ws = track(new WebSocket(`ws://127.0.0.1:${port}`, ['chat']));
       const [err] = (await within(once(ws, 'error'), 5000, 'the client error')) as [Error];
       expect(err).toBeInstanceOf(InvalidServerHandshakeError);

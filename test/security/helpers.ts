@@ -19,7 +19,7 @@ import { expect } from 'vitest';
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/io';
 import { openClient, parseServerFrames, track } from '../io/helpers';
 
-export { cleanup, openClient, parseServerFrames, track } from '../io/helpers';
+export { cleanup, openClient, parseServerFrames, rawServer, switchingProtocols, track } from '../io/helpers';
 export { cat, wire } from '../helpers/wire';
 
 export const KiB = 1024;
