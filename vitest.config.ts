@@ -12,7 +12,9 @@ export default defineConfig({
       test: {
         name,
         env: { WSCORE_BACKEND: name },
-        // Suites that compare both backends themselves run once, in the native project.
+        // The deflate parity suite drives both backends itself (and needs the addon), so it runs
+        // once, in the native project. backend-parity and frames-parity also call both backends
+        // directly, but in each project they additionally check the active `backend` object.
         exclude: name === 'js' ? ['test/deflate-parity.test.ts'] : [],
       },
     })),

@@ -117,6 +117,30 @@ describe.each(addon._maskKernels())('mask parity, native kernel %s', (kernel) =>
   });
 });
 
+describe('the addon exports', () => {
+  // A new native export must come with its TypeScript twin (and a parity test): this list
+  // changes only together with src/backend/native-addon.ts and the Backend interface.
+  it('exactly the kernels the Backend interface maps, plus build metadata and test hooks', () => {
+    expect(Object.keys(addon).sort()).toEqual(
+      ['Deflater', 'Inflater', '_maskKernel', '_maskKernels', '_utf8Kernel', '_utf8Kernels', 'isUtf8', 'mask', 'parseFrames', 'sourceHash', 'unmask', 'utf8Step'].sort(),
+    );
+    // Each kernel's twin: the Backend method the native backend builds from it.
+    const twins: Record<string, keyof typeof jsBackend> = {
+      mask: 'mask',
+      unmask: 'unmask',
+      isUtf8: 'isUtf8',
+      utf8Step: 'utf8Step',
+      parseFrames: 'parseFrames',
+      Inflater: 'createInflater',
+      Deflater: 'createDeflater',
+    };
+    for (const [name, twin] of Object.entries(twins)) {
+      expect(typeof (addon as unknown as Record<string, unknown>)[name], name).toBe('function');
+      expect(typeof jsBackend[twin], twin).toBe('function');
+    }
+  });
+});
+
 describe('argument checking parity', () => {
   const weird = fc.oneof(
     fc.anything(),

@@ -67,6 +67,27 @@ describe('native/js parity', () => {
     }
   });
 
+  it('reset() mid-message forgets the message and the window, on either side', () => {
+    const [m1, m2, m3] = [sample(3000, 31), sample(3000, 32), sample(3000, 31)];
+    for (const [fromName, from] of backends) {
+      for (const [toName, to] of backends) {
+        const d = from.createDeflater({ windowBits: 15, noContextTakeover: false });
+        const f = to.createInflater({ windowBits: 15, noContextTakeover: false });
+        expect(ok(f.inflate(d.deflate(m1, true), true, BIG)).equals(m1), `${fromName} -> ${toName}`).toBe(true);
+        // Half a message on both sides, then both reset (what a failed message does).
+        const half = d.deflate(m2.subarray(0, 1500), false);
+        ok(f.inflate(half, false, BIG));
+        d.reset();
+        f.reset();
+        // m3 repeats m1: with the window kept it would be back-references into m1. A fresh
+        // inflater must decode it, so the deflater forgot m1; the reset inflater must too.
+        const c3 = d.deflate(m3, true);
+        expect(ok(to.createInflater({ windowBits: 15, noContextTakeover: false }).inflate(c3, true, BIG)).equals(m3), `${fromName} -> fresh ${toName}`).toBe(true);
+        expect(ok(f.inflate(c3, true, BIG)).equals(m3), `${fromName} -> reset ${toName}`).toBe(true);
+      }
+    }
+  });
+
   it('gives the same bytes or the same status on any input, with any cap', () => {
     const valid = zlib.deflateRawSync(sample(3000, 11), SYNC).subarray(0, -4);
     const input = fc.oneof(
