@@ -119,7 +119,15 @@ describe('native/js parity', () => {
       streams.push(native.createDeflater({ windowBits: 15, noContextTakeover: false }), native.createInflater({ windowBits: 15, noContextTakeover: false }));
     }
     for (const s of streams) s.close();
-    for (let i = 0; i < 200; i++) native.createDeflater({ windowBits: 9, noContextTakeover: false }).deflate(Buffer.from('x'), true);
-    expect(true).toBe(true);
+    // Closed means freed: every later use is refused (and a second close() is harmless).
+    for (const s of streams) {
+      s.close();
+      if ('deflate' in s) expect(() => s.deflate(Buffer.from('x'), true)).toThrow(/the deflater is closed/);
+      else expect(() => s.inflate(Buffer.from([0x00]), true, BIG)).toThrow(/the inflater is closed/);
+    }
+    // Unclosed streams are left to the collector's finalizers; the last one still works.
+    let last: Uint8Array = new Uint8Array(0);
+    for (let i = 0; i < 200; i++) last = native.createDeflater({ windowBits: 9, noContextTakeover: false }).deflate(Buffer.from('x'), true);
+    expect(ok(native.createInflater({ windowBits: 9, noContextTakeover: false }).inflate(last, true, BIG)).toString()).toBe('x');
   });
 });

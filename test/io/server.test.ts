@@ -210,11 +210,16 @@ describe('bad input', () => {
     const socket = net.connect(port, '127.0.0.1');
     track({ close: () => socket.destroy() });
     await once(socket, 'connect');
+    const received: Buffer[] = [];
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
     socket.write(upgradeRequest(port));
     await new Promise((r) => setTimeout(r, 30));
     const closed = once(socket, 'close');
     await wss.close();
     await closed;
+    // Closed by the server without ever being answered 101.
+    expect(socket.destroyed).toBe(true);
+    expect(Buffer.concat(received).toString('latin1')).not.toMatch(/^HTTP\/1\.1 101/);
   });
 
   it('answers 431 to more header lines than the limit, and keeps serving', async () => {
