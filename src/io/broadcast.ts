@@ -1,8 +1,9 @@
 /**
  * Broadcast: a message framed once (and compressed once per distinct set of deflate
  * parameters, where compression is stateless) and written as the same bytes to many
- * server-side connections. The per-client cost is queueing a reference (large messages) or
- * one small copy into the connection's write batch (small ones).
+ * server-side connections. The per-client cost is one write of the shared bytes when the
+ * connection has nothing queued (Sender.pushShared), else queueing them after what is
+ * queued: a reference (large messages) or one small copy into the write batch (small ones).
  */
 import { writeHeader, headerLength } from '../protocol/frame-writer';
 import { Opcode } from '../frames';
