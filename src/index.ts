@@ -15,6 +15,7 @@ export {
   ConnectionClosedError,
   ConnectError,
   ConnectionFailedError,
+  NotOpenError,
   ConnectionRefusedError,
   DNSError,
   HandshakeTimeoutError,

@@ -109,7 +109,15 @@ describe('parseHeader', () => {
     expect(n).toBe(8);
     expect(header).toMatchObject({ fin: false, opcode: 3, payloadLen: 300, rsv: { rsv1: true, rsv2: false, rsv3: true } });
     expect(Array.from(header.maskingKey!)).toEqual([0x37, 0xfa, 0x21, 0x3d]);
-    expect(() => parseHeader(wire({ opcode: 2, length64: 2n ** 53n }))).toThrow(RangeError);
+    let caught: unknown = null;
+    try {
+      parseHeader(wire({ opcode: 2, length64: 2n ** 53n }));
+    } catch (err) {
+      caught = err;
+    }
+    // The length is the peer's: a typed protocol error with the close code to send.
+    expect(caught).toBeInstanceOf(ParseFailed);
+    expect((caught as ParseFailed).closeCode).toBe(1009);
   });
 });
 

@@ -97,6 +97,21 @@ export class InvalidURLError extends ConnectError {
 }
 
 /**
+ * A send, ping or pong on a connection that is not open (ws's "WebSocket is not open:
+ * readyState N (STATE)" message, given to the callback). `readyState` says which state.
+ */
+export class NotOpenError extends WebSocketError {
+  override name = 'NotOpenError';
+  readonly code = 'WS_ERR_NOT_OPEN';
+  constructor(
+    message: string,
+    readonly readyState: number,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * The local side failed the connection: the peer was too slow to read (`maxBufferedAmount`),
  * did not answer a heartbeat ping, or a user handler threw. `closeCode` is what was sent.
  */

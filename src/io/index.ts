@@ -23,6 +23,7 @@ export { ConnectionClosedError, type Message } from './message-queue';
 export {
   ConnectError,
   ConnectionFailedError,
+  NotOpenError,
   ConnectionRefusedError,
   DNSError,
   HandshakeTimeoutError,

@@ -16,6 +16,10 @@ import { randomFillSync } from 'node:crypto';
 
 import { backend } from '../backend';
 import { headerLength, writeHeader } from '../protocol/frame-writer';
+import { NotOpenError } from './errors';
+
+/** readyState CLOSED (core.ts's, which imports this module): a dead sender's socket is gone. */
+const CLOSED_STATE = 3;
 
 /** A send callback: called once the bytes are handed to the OS, or with the write error. */
 export type SendCallback = (err?: Error) => void;
@@ -129,7 +133,7 @@ export class Sender {
    * an Error captures a stack trace, ~0.7 KiB that an idle connection should not hold.
    */
   get closedError(): Error {
-    return (this.closedErrorMade ??= new Error('WebSocket is not open'));
+    return (this.closedErrorMade ??= new NotOpenError('WebSocket is not open', CLOSED_STATE));
   }
 
   /**

@@ -27,6 +27,7 @@ import {
   type WSEventByType,
   type WSEventListener,
 } from './events';
+import { ConnectError, NotOpenError } from './errors';
 import type { Message } from './message-queue';
 import { coreOptions, type ConnectionOptions } from './options';
 import type { SendCallback } from './sender';
@@ -80,7 +81,7 @@ function controlPayload(data: SendData | undefined): Uint8Array {
 function sendAfterClose(ws: WebSocket, cb: SendCallback | undefined): void {
   if (cb) {
     const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][ws.readyState];
-    process.nextTick(cb, new Error(`WebSocket is not open: readyState ${ws.readyState} (${state})`));
+    process.nextTick(cb, new NotOpenError(`WebSocket is not open: readyState ${ws.readyState} (${state})`, ws.readyState));
   }
 }
 
@@ -239,7 +240,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const core = this[kCore];
     if (core.readyState === CLOSED) return;
     if (core.readyState === CONNECTING) {
-      abortClientHandshake(this, new Error('WebSocket was closed before the connection was established'));
+      abortClientHandshake(this, new ConnectError('WebSocket was closed before the connection was established', 'WS_ERR_ABORTED', this._url));
       return;
     }
     if (code !== undefined && !(typeof code === 'number' && isValidCloseCode(code))) {
@@ -262,7 +263,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const core = this[kCore];
     if (core.readyState === CLOSED) return;
     if (core.readyState === CONNECTING) {
-      abortClientHandshake(this, new Error('WebSocket was closed before the connection was established'));
+      abortClientHandshake(this, new ConnectError('WebSocket was closed before the connection was established', 'WS_ERR_ABORTED', this._url));
       return;
     }
     core.terminate();

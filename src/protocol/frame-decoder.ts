@@ -28,7 +28,8 @@ export interface Header {
 /**
  * Decodes the header at the start of `data` without checking any protocol rule (for tools
  * that inspect raw frames). Returns null until the whole header is there.
- * @throws RangeError for a 64-bit length of 2^53 or more (not exactly representable)
+ * @throws ParseFailed (close code 1009) for a 64-bit length of 2^53 or more: it comes from the
+ *   peer's bytes, cannot be represented exactly, and is beyond any maxPayload (RFC 6455 §7.4.1)
  */
 export function parseHeader(data: Uint8Array): { header: Header; headerLength: number } | null {
   if (data.length < 2) return null;
@@ -43,7 +44,7 @@ export function parseHeader(data: Uint8Array): { header: Header; headerLength: n
   else if (len7 === 127) {
     const hi = ((data[2]! << 24) | (data[3]! << 16) | (data[4]! << 8) | data[5]!) >>> 0;
     const lo = ((data[6]! << 24) | (data[7]! << 16) | (data[8]! << 8) | data[9]!) >>> 0;
-    if (hi > 0x1fffff) throw new RangeError('payload length of 2^53 or more');
+    if (hi > 0x1fffff) throw new ParseFailed('payload length of 2^53 or more: too big to process', 1009);
     payloadLen = hi * 4294967296 + lo;
   }
   return {

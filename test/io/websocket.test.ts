@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 import { LocalProtocolError } from '../../src/errors';
-import { CloseEvent, MessageEvent, WebSocket } from '../../src/io';
+import { CloseEvent, ConnectError, MessageEvent, NotOpenError, WebSocket } from '../../src/io';
 import { cleanup, closeEvent, nextMessage, openClient, parseServerFrames, rawServer, startServer } from './helpers';
 
 afterEach(cleanup);
@@ -37,8 +37,25 @@ describe('WebSocket basics', () => {
     await once(ws, 'open');
     ws.close();
     const err = await new Promise<Error | undefined>((resolve) => ws.send('late', resolve));
-    expect(err).toBeInstanceOf(Error);
+    // ws's message, as a typed error.
+    expect(err).toBeInstanceOf(NotOpenError);
+    expect([(err as NotOpenError).code, (err as NotOpenError).readyState, err!.message]).toEqual(['WS_ERR_NOT_OPEN', 2, 'WebSocket is not open: readyState 2 (CLOSING)']);
     await once(ws, 'close');
+    const after = await new Promise<Error | undefined>((resolve) => ws.ping('p', undefined, resolve));
+    expect([after instanceof NotOpenError, (after as NotOpenError).readyState]).toEqual([true, 3]);
+  });
+
+  it('close() or terminate() while CONNECTING reports a typed ConnectError (WS_ERR_ABORTED)', async () => {
+    const { url } = await startServer();
+    for (const end of ['close', 'terminate'] as const) {
+      const ws = new WebSocket(url);
+      const failed = once(ws, 'error') as Promise<[Error]>;
+      ws[end]();
+      const [err] = await failed;
+      expect(err).toBeInstanceOf(ConnectError);
+      expect([(err as ConnectError).code, (err as ConnectError).url, err.message]).toEqual(['WS_ERR_ABORTED', `${url}/`, 'WebSocket was closed before the connection was established']);
+      if (ws.readyState !== WebSocket.CLOSED) await once(ws, 'close');
+    }
   });
 
   it('fires the send callback once the data is written', async () => {
