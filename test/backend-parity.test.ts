@@ -12,14 +12,7 @@ import { backend, jsBackend } from '../src/backend';
 import { loadNativeAddon } from '../src/backend/native';
 import type { NativeAddon } from '../src/backend/native-addon';
 
-interface KernelHooks {
-  _maskKernels(): string[];
-  _maskKernel(name?: string): string;
-  _utf8Kernels(): string[];
-  _utf8Kernel(name?: string): string;
-}
-
-const addon = loadNativeAddon() as NativeAddon & KernelHooks;
+const addon = loadNativeAddon();
 const bestMask = addon._maskKernel();
 const bestUtf8 = addon._utf8Kernel();
 afterAll(() => {

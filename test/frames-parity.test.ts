@@ -139,6 +139,34 @@ describe('parseFrames parity: native vs js', () => {
     expect(Object.keys(stats.errors).length).toBeGreaterThan(8);
   });
 
+  it('agrees under every SIMD kernel the CPU has (unmasking and UTF-8 checks inside the parser)', () => {
+    const a = addon!;
+    const [bestMask, bestUtf8] = [a._maskKernel(), a._utf8Kernel()];
+    const maskKernels = a._maskKernels();
+    const utf8Kernels = a._utf8Kernels();
+    try {
+      // Every mask kernel with every UTF-8 kernel would be n^2 runs; each pairing below puts
+      // each kernel of both lists under the random streams at least once.
+      for (let i = 0; i < Math.max(maskKernels.length, utf8Kernels.length); i++) {
+        const pair = [maskKernels[i % maskKernels.length]!, utf8Kernels[i % utf8Kernels.length]!];
+        a._maskKernel(pair[0]);
+        a._utf8Kernel(pair[1]);
+        fc.assert(
+          fc.property(caseArb, (c) => {
+            const stream = cat(...c.frames.map((f) => wire({ ...f, mask: c.expectMask ? f.mask : f.mask === false })));
+            for (const [at, x] of c.flips) stream[Math.floor(at * stream.length)]! ^= x;
+            const cuts = c.cuts.map((f) => Math.floor(f * stream.length)).sort((p, q) => p - q);
+            expect(run(a.parseFrames, stream, cuts, c), pair.join('+')).toEqual(run(jsBackend.parseFrames, stream, cuts, c));
+          }),
+          { numRuns: 100 },
+        );
+      }
+    } finally {
+      a._maskKernel(bestMask);
+      a._utf8Kernel(bestUtf8);
+    }
+  });
+
   it('agrees on frames with wrong masking and big announced lengths', () => {
     const native = addon!.parseFrames;
     const cases: Uint8Array[] = [

@@ -9,10 +9,6 @@ import { backend, backendName, jsBackend } from '../src/backend';
 import { loadNativeAddon } from '../src/backend/native';
 import type { NativeAddon } from '../src/backend/native-addon';
 
-interface MaskKernelHooks {
-  _maskKernels(): string[];
-  _maskKernel(name?: string): string;
-}
 type MaskFn = NativeAddon['mask'];
 type UnmaskFn = NativeAddon['unmask'];
 interface Impl {
@@ -23,7 +19,7 @@ interface Impl {
   select(): void;
 }
 
-const addon = loadNativeAddon() as NativeAddon & MaskKernelHooks;
+const addon = loadNativeAddon();
 const bestKernel = addon._maskKernel();
 afterAll(() => {
   addon._maskKernel(bestKernel);

@@ -13,12 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { backend, backendName, jsBackend, Utf8State } from '../src/backend';
 import { loadNativeAddon } from '../src/backend/native';
-import type { NativeAddon } from '../src/backend/native-addon';
 
-interface Utf8KernelHooks {
-  _utf8Kernels(): string[];
-  _utf8Kernel(name?: string): string;
-}
 interface Impl {
   name: string;
   isUtf8(data: Uint8Array): boolean;
@@ -26,7 +21,7 @@ interface Impl {
   select(): void;
 }
 
-const addon = loadNativeAddon() as NativeAddon & Utf8KernelHooks;
+const addon = loadNativeAddon();
 const bestKernel = addon._utf8Kernel();
 afterAll(() => {
   addon._utf8Kernel(bestKernel);

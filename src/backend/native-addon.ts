@@ -8,6 +8,15 @@ import type { Deflater, Inflater } from './deflate-types';
 export interface NativeAddon {
   /** Hash of the native sources the binary was built from (scripts/source-hash.js). */
   readonly sourceHash: string;
+  /**
+   * Test hooks (native/mask.cc, native/utf8.cc): the SIMD kernels this CPU can run, and the
+   * active one (`name` selects another). The backend never calls them; tests and fuzz/
+   * use them to check every kernel.
+   */
+  _maskKernels(): string[];
+  _maskKernel(name?: string): string;
+  _utf8Kernels(): string[];
+  _utf8Kernel(name?: string): string;
   mask(source: Uint8Array, key: Uint8Array, target: Uint8Array, targetOffset: number, keyOffset: number): void;
   unmask(data: Uint8Array, key: Uint8Array, keyOffset: number): void;
   isUtf8(data: Uint8Array): boolean;
