@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 import { backend, jsBackend } from '../src/backend';
 import { loadNativeAddon } from '../src/backend/native';
+import { NATIVE_KERNELS } from '../src/backend/native-backend';
 import type { NativeAddon } from '../src/backend/native-addon';
 
 const addon = loadNativeAddon();
@@ -118,7 +119,7 @@ describe('the addon exports', () => {
       ['Deflater', 'Inflater', '_maskKernel', '_maskKernels', '_utf8Kernel', '_utf8Kernels', 'isUtf8', 'mask', 'parseFrames', 'sourceHash', 'unmask', 'utf8Step'].sort(),
     );
     // Each kernel's twin: the Backend method the native backend builds from it.
-    const twins: Record<string, keyof typeof jsBackend> = {
+    const twins: Record<(typeof NATIVE_KERNELS)[number], keyof typeof jsBackend> = {
       mask: 'mask',
       unmask: 'unmask',
       isUtf8: 'isUtf8',
@@ -127,6 +128,7 @@ describe('the addon exports', () => {
       Inflater: 'createInflater',
       Deflater: 'createDeflater',
     };
+    expect(Object.keys(twins).sort()).toEqual([...NATIVE_KERNELS].sort());
     for (const [name, twin] of Object.entries(twins)) {
       expect(typeof (addon as unknown as Record<string, unknown>)[name], name).toBe('function');
       expect(typeof jsBackend[twin], twin).toBe('function');

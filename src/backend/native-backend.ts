@@ -24,10 +24,15 @@ export const MASK_NATIVE_MIN_BYTES = 96;
  */
 export const UTF8_NATIVE_MIN_BYTES = 64;
 
+/** The addon exports the native backend is built from (test/backend-parity.test.ts pins the list). */
+export const NATIVE_KERNELS = ['mask', 'unmask', 'isUtf8', 'utf8Step', 'parseFrames', 'Inflater', 'Deflater'] as const;
+
 export function createNativeBackend(): Backend & { readonly sourceHash: string } {
   const addon = loadNativeAddon();
-  // A stale binary (an old prebuild) without the frame parser must not pass for native.
-  if (typeof addon.parseFrames !== 'function') throw new Error('the native addon has no parseFrames: it is stale (npm run build:native)');
+  // A stale binary (an old prebuild) missing a kernel must not pass for native.
+  for (const name of NATIVE_KERNELS) {
+    if (typeof addon[name] !== 'function') throw new Error(`the native addon has no ${name}: it is stale (npm run build:native)`);
+  }
   return Object.freeze({
     name: 'native' as const,
     sourceHash: addon.sourceHash,
