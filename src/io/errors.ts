@@ -112,8 +112,10 @@ export class NotOpenError extends WebSocketError {
 }
 
 /**
- * The local side failed the connection: the peer was too slow to read (`maxBufferedAmount`),
- * did not answer a heartbeat ping, or a user handler threw. `closeCode` is what was sent.
+ * The local side failed the connection because the peer was too slow to read: more than
+ * `maxBufferedAmount` bytes were waiting (code WS_ERR_BUFFER_LIMIT, close code 1008). (A
+ * peer that misses a heartbeat is terminated with 1006 and no 'error'; an error thrown by a
+ * user handler is emitted as it was thrown, and the connection closes with 1011.)
  */
 export class ConnectionFailedError extends WebSocketError {
   override name = 'ConnectionFailedError';
