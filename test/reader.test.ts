@@ -263,3 +263,89 @@ describe('FrameReader: large frames and limits', () => {
     expect(frames).toBe(524288);
   });
 });
+
+describe('FrameReader: parser state is per reader (one ctl array serves all of them)', () => {
+  // Two streams whose readers are mid-frame and mid-message at different points: a
+  // fragmented text message with a multi-byte character cut between fragments, a large
+  // binary frame, pings in between; and a different masked stream with its own message.
+  const streamA = stream('server', [
+    { opcode: 1, fin: false, payload: 'héllo ' },
+    { opcode: 9, payload: 'pingA' },
+    { opcode: 0, fin: false, payload: Uint8Array.of(0xe2, 0x82) },
+    { opcode: 0, payload: Uint8Array.of(0xac, 0x21) },
+    { opcode: 2, payload: new Uint8Array(70_000).map((_, i) => i * 7) },
+    { opcode: 1, payload: 'done' },
+  ]);
+  const streamB = stream('server', [
+    { opcode: 2, fin: false, payload: new Uint8Array(3000).fill(0xb0) },
+    { opcode: 10, payload: 'pongB' },
+    { opcode: 0, payload: new Uint8Array(5000).fill(0xb1) },
+    { opcode: 1, payload: 'ünïcode B' },
+  ]);
+  // Readers unmask in place: every use gets its own copy of a stream.
+  const fresh = (bytes: Uint8Array): Uint8Array => Uint8Array.from(bytes);
+  const alone = (bytes: Uint8Array): ReturnType<typeof readAll> => readAll([fresh(bytes)], { role: 'server' });
+
+  it('interleaved readers give the same frames as each read alone', () => {
+    for (const seed of [1, 2, 3, 4]) {
+      const piecesA = split(fresh(streamA), 'random', seed);
+      const piecesB = split(fresh(streamB), 'random', seed + 10);
+      const a = new FrameReader({ role: 'server' });
+      const b = new FrameReader({ role: 'server' });
+      const gotA: Array<[number, string]> = [];
+      const gotB: Array<[number, string]> = [];
+      for (let i = 0; i < Math.max(piecesA.length, piecesB.length); i++) {
+        if (i < piecesA.length) a.feed(piecesA[i]!, (info, p) => gotA.push([info, Buffer.from(p).toString('hex')]));
+        if (i < piecesB.length) b.feed(piecesB[i]!, (info, p) => gotB.push([info, Buffer.from(p).toString('hex')]));
+      }
+      expect(gotA).toEqual(alone(streamA).frames);
+      expect(gotB).toEqual(alone(streamB).frames);
+      expect(a.pending).toBe(false);
+      expect(b.pending).toBe(false);
+    }
+  });
+
+  it('a frame handler that feeds another reader does not disturb the reader calling it', () => {
+    // batchSize 1: every frame of A is its own parse call, so A parses again after each
+    // handler has run B's parser.
+    const a = new FrameReader({ role: 'server', batchSize: 1 });
+    const b = new FrameReader({ role: 'server' });
+    const piecesB = split(fresh(streamB), 'random', 5);
+    const gotA: Array<[number, string]> = [];
+    const gotB: Array<[number, string]> = [];
+    for (const piece of split(fresh(streamA), 'random', 6)) {
+      a.feed(piece, (info, p) => {
+        gotA.push([info, Buffer.from(p).toString('hex')]);
+        const next = piecesB.shift();
+        if (next !== undefined) b.feed(next, (bi, bp) => gotB.push([bi, Buffer.from(bp).toString('hex')]));
+      });
+    }
+    for (const rest of piecesB) b.feed(rest, (bi, bp) => gotB.push([bi, Buffer.from(bp).toString('hex')]));
+    expect(gotA).toEqual(alone(streamA).frames);
+    expect(gotB).toEqual(alone(streamB).frames);
+  });
+
+  it('keeps no state object between messages, and one while a frame is in progress', () => {
+    const reader = new FrameReader({ role: 'server' });
+    const internals = reader as unknown as { state: number[] | null };
+    const frame = wire({ opcode: 1, payload: 'complete', mask: true });
+    reader.feed(frame, () => {});
+    expect(internals.state).toBeNull();
+    expect(reader.pending).toBe(false);
+    const big = wire({ opcode: 2, payload: new Uint8Array(1000), mask: true });
+    reader.feed(big.subarray(0, 500), () => {});
+    expect(reader.pending).toBe(true);
+    expect(internals.state).not.toBeNull();
+    let delivered = 0;
+    reader.feed(big.subarray(500), (_info, payload) => (delivered = payload.length));
+    expect(delivered).toBe(1000);
+    expect(reader.pending).toBe(false);
+  });
+
+  it('a violation found by a later parse call is reported with the reader’s own limit', () => {
+    const reader = new FrameReader({ role: 'server', maxPayload: 100 });
+    const other = new FrameReader({ role: 'server', maxPayload: 1 << 20 });
+    other.feed(wire({ opcode: 2, payload: new Uint8Array(50), mask: true }).subarray(0, 10), () => {});
+    expect(() => reader.feed(wire({ opcode: 2, payload: new Uint8Array(101), mask: true }), () => {})).toThrow(/exceeds maxPayload \(100 bytes\)/);
+  });
+});

@@ -97,18 +97,40 @@ const DEFAULT_BATCH = 1024;
  */
 let sharedRecords: Int32Array | null = new Int32Array(DEFAULT_BATCH * ParseRecord.SIZE);
 
+/**
+ * The `ctl` array of every parse call. A parse call runs no user code, so one array serves
+ * all readers: before the call the reader writes its config and saved state in, after it
+ * reads the results and its state out (a Float64Array per reader cost ~0.33 KiB per idle
+ * connection: the array, its ArrayBuffer and the backing store).
+ */
+const sharedCtl = new Float64Array(PARSE_CTL_SIZE);
+/** The state slots of ctl (ParseCtl.MESSAGE .. ParseCtl.FRAME_KEY_PHASE): what a reader keeps between calls. */
+const STATE_FIRST = ParseCtl.MESSAGE;
+const STATE_SLOTS = ParseCtl.FRAME_KEY_PHASE - ParseCtl.MESSAGE + 1;
+
 /** FrameReader.push's handler: queues the frame (`this` is the reader's queue). */
 function enqueue(this: ReaderFrame[], info: number, payload: Uint8Array): void {
   this.push({ info, payload });
 }
 
-// Per connection a reader holds only its parse state (ctl) and a few numbers: the queue of
-// the pull API and the counters are made when first used (idle-connection memory).
+// Per connection a reader holds only a few numbers between messages: the parser state of a
+// frame or message in progress (`state`), the queue of the pull API and the counters are
+// made when first used (idle-connection memory).
 export class FrameReader {
   /** Frames not yet taken by {@link FrameReader.read} (made by the first push()). */
   private queue: ReaderFrame[] | null = null;
   private queueHead = 0;
-  private readonly ctl = new Float64Array(PARSE_CTL_SIZE);
+  /** Parser config (ParseCtl.FLAGS, ALLOWED_RSV, MAX_PAYLOAD). */
+  private readonly flags: number;
+  private allowedRsv: number;
+  private readonly maxPayload: number;
+  /**
+   * The parser's state slots after the last call (see {@link STATE_SLOTS}), made the first
+   * time a call ends inside a frame or message; `inProgress` says whether they are current
+   * (when false the state is all zeros: between messages).
+   */
+  private state: number[] | null = null;
+  private inProgress = false;
   /** Own records array, only for a non-default batch size; else the shared one is used. */
   private readonly ownRecords: Int32Array | null;
   private readonly parse: Backend['parseFrames'];
@@ -142,9 +164,9 @@ export class FrameReader {
     const be = options.backend ?? defaultBackend;
     this.parse = be.parseFrames;
     this.ownRecords = batchSize === DEFAULT_BATCH ? null : new Int32Array(batchSize * ParseRecord.SIZE);
-    this.ctl[ParseCtl.FLAGS] = role === 'server' ? ParseFlags.EXPECT_MASK : 0;
-    this.ctl[ParseCtl.ALLOWED_RSV] = allowedRsv;
-    this.ctl[ParseCtl.MAX_PAYLOAD] = maxPayload;
+    this.flags = role === 'server' ? ParseFlags.EXPECT_MASK : 0;
+    this.allowedRsv = allowedRsv;
+    this.maxPayload = maxPayload;
   }
 
   /** The error that stopped the reader, if any. */
@@ -155,12 +177,12 @@ export class FrameReader {
   /** Changes the RSV bits allowed from the next frame on (after extension negotiation). */
   setAllowedRsv(allowedRsv: number): void {
     if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) throw new RangeError('allowedRsv must be an integer from 0 to 7');
-    this.ctl[ParseCtl.ALLOWED_RSV] = allowedRsv;
+    this.allowedRsv = allowedRsv;
   }
 
   /** Whether a frame or message is half received (bytes are pending). */
   get pending(): boolean {
-    return this.tail !== null || this.ctl[ParseCtl.FRAME] !== 0 || this.ctl[ParseCtl.MESSAGE] !== 0;
+    return this.tail !== null || this.stateSlot(ParseCtl.FRAME) !== 0 || this.stateSlot(ParseCtl.MESSAGE) !== 0;
   }
 
   /**
@@ -190,7 +212,7 @@ export class FrameReader {
         return;
       }
       // The chunk had MAX_TAIL bytes or more, so the kept frame is complete in scratch and
-      // used > tail.length; the parser resumes in the chunk itself (its state in ctl says
+      // used > tail.length; the parser resumes in the chunk itself (its saved state says
       // whether it resumes inside a data payload that scratch began).
       from = used - tail.length;
     }
@@ -220,7 +242,6 @@ export class FrameReader {
   }
 
   private runWith(buf: Uint8Array, from: number, onFrame: FrameHandler, thisArg: unknown, rec: Int32Array): number {
-    const ctl = this.ctl;
     const cap = rec.length / ParseRecord.SIZE;
     const end = buf.length;
     // Payload views are built directly (FastBuffer is Buffer's own species constructor):
@@ -230,7 +251,11 @@ export class FrameReader {
     const View: new (b: ArrayBufferLike, o: number, l: number) => Uint8Array = Buffer.isBuffer(buf) ? FastBuffer : Uint8Array;
     let start = from;
     for (;;) {
-      const n = this.parse(buf, start, end, ctl, rec);
+      const n = this.parseOnce(buf, start, end, rec);
+      // Read the results before any handler runs (a handler may feed another reader, which
+      // reuses sharedCtl); a violation's description, too, before handlers see the bytes.
+      const consumed = sharedCtl[ParseCtl.CONSUMED]!;
+      const failure = sharedCtl[ParseCtl.ERROR] !== 0 ? this.makeError(buf, start) : null;
       for (let i = 0, at = 0; i < n; i++, at += 3) {
         const info = rec[at]!;
         const off = rec[at + 1]!;
@@ -242,11 +267,10 @@ export class FrameReader {
           this.piece(info, buf, off, len, onFrame, thisArg);
         }
       }
-      const consumed = ctl[ParseCtl.CONSUMED]!;
-      if (ctl[ParseCtl.ERROR] !== 0) {
-        this.failure = this.makeError(buf, start);
+      if (failure !== null) {
+        this.failure = failure;
         this.streamPos += consumed - start;
-        throw this.failure;
+        throw failure;
       }
       this.streamPos += consumed - start;
       if (consumed === end || n < cap) return consumed;
@@ -254,12 +278,40 @@ export class FrameReader {
     }
   }
 
+  /** One backend call with this reader's config and state in {@link sharedCtl}; saves the state after it. */
+  private parseOnce(buf: Uint8Array, start: number, end: number, rec: Int32Array): number {
+    const ctl = sharedCtl;
+    ctl[ParseCtl.FLAGS] = this.flags;
+    ctl[ParseCtl.ALLOWED_RSV] = this.allowedRsv;
+    ctl[ParseCtl.MAX_PAYLOAD] = this.maxPayload;
+    const state = this.state;
+    if (this.inProgress) {
+      for (let i = 0; i < STATE_SLOTS; i++) ctl[STATE_FIRST + i] = state![i]!;
+    } else {
+      ctl.fill(0, STATE_FIRST, STATE_FIRST + STATE_SLOTS);
+    }
+    const n = this.parse(buf, start, end, ctl, rec);
+    let any = 0;
+    for (let i = 0; i < STATE_SLOTS; i++) any |= ctl[STATE_FIRST + i] !== 0 ? 1 : 0;
+    this.inProgress = any !== 0;
+    if (any !== 0) {
+      const saved = (this.state ??= new Array<number>(STATE_SLOTS).fill(0));
+      for (let i = 0; i < STATE_SLOTS; i++) saved[i] = ctl[STATE_FIRST + i]!;
+    }
+    return n;
+  }
+
+  /** The parser state slot `slot` (a ParseCtl state index) as of the end of the last call. */
+  private stateSlot(slot: number): number {
+    return this.inProgress ? this.state![slot - STATE_FIRST]! : 0;
+  }
+
   /** A record that starts or continues a frame spanning chunks: copy it into place. */
   private piece(info: number, buf: Uint8Array, off: number, len: number, onFrame: FrameHandler, thisArg: unknown): void {
     if ((info & ParseRecord.START) !== 0) {
       // The header announced `total` bytes (<= maxPayload) but only `len` are here: reserve
       // what arrived, with room to double, not what was announced (see ASSEMBLY_START).
-      const total = len + this.ctl[ParseCtl.FRAME_REMAINING]!;
+      const total = len + this.stateSlot(ParseCtl.FRAME_REMAINING);
       const size = total <= ASSEMBLY_START ? total : Math.min(total, Math.max(ASSEMBLY_START, 2 * len));
       const target = this.allocate(size);
       this.stats.assemblies++;
@@ -298,10 +350,10 @@ export class FrameReader {
   }
 
   private makeError(buf: Uint8Array, start: number): ParseFailed {
-    const ctl = this.ctl;
+    const ctl = sharedCtl;
     const offset = ctl[ParseCtl.ERROR_OFFSET]!;
     const frameAt = ctl[ParseCtl.CONSUMED]!;
-    const text = describeParseError(ctl[ParseCtl.ERROR_REASON]!, buf, frameAt, offset, ctl[ParseCtl.MAX_PAYLOAD]!);
+    const text = describeParseError(ctl[ParseCtl.ERROR_REASON]!, buf, frameAt, offset, this.maxPayload);
     const streamOffset = this.streamPos + (offset - start);
     return new ParseFailed(`${text} (at stream byte ${streamOffset})`, ctl[ParseCtl.ERROR]!);
   }

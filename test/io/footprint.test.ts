@@ -74,6 +74,21 @@ describe('idle server-side connection footprint', () => {
     expect(sender.closedErrorMade).toBeNull();
   });
 
+  it('holds no typed array of its own for the frame parser between messages', async () => {
+    const { server, client } = await connectedPair();
+    const echoed = nextMessage(client);
+    client.send('ping me');
+    server.on('message', (data) => server.send(data));
+    await echoed;
+    await settle();
+    // The parser's control array is shared by all readers; a reader keeps its state in a
+    // plain array, and only while a frame or message is in progress.
+    const reader = server[kCore].reader! as unknown as Record<string, unknown>;
+    const views = Object.entries(reader).filter(([, v]) => ArrayBuffer.isView(v));
+    expect(views).toEqual([]);
+    expect(reader.state).toBeNull();
+  });
+
   it('shares one checked options object between the connections of a server', async () => {
     const { wss, url } = await startServer({ maxPayload: 1234 });
     const accepted: WebSocket[] = [];
