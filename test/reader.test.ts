@@ -349,3 +349,25 @@ describe('FrameReader: parser state is per reader (one ctl array serves all of t
     expect(() => reader.feed(wire({ opcode: 2, payload: new Uint8Array(101), mask: true }), () => {})).toThrow(/exceeds maxPayload \(100 bytes\)/);
   });
 });
+
+describe('FrameReader: a violation survives a handler that parses with another reader', () => {
+  it('the error of the outer reader is the one it found, after the frames before it', () => {
+    // Outer: a good frame, then an RSV2 violation in the same chunk. Its handler feeds another
+    // reader a valid frame, whose parse call rewrites the shared ctl's result slots.
+    const outer = new FrameReader({ role: 'server' });
+    const inner = new FrameReader({ role: 'server' });
+    const bad = cat(wire({ opcode: 1, payload: 'first', mask: true }), wire({ opcode: 2, rsv: 2, payload: 'x', mask: true }));
+    const innerGot: number[] = [];
+    const outerGot: string[] = [];
+    expect(() =>
+      outer.feed(bad, (_info, payload) => {
+        outerGot.push(Buffer.from(payload).toString());
+        inner.feed(wire({ opcode: 2, payload: new Uint8Array(3), mask: true }), (_i, p) => innerGot.push(p.length));
+      }),
+    ).toThrow(/reserved bits RSV2/);
+    expect(outerGot).toEqual(['first']);
+    expect(innerGot).toEqual([3]);
+    expect(outer.error?.code).toBe(1002);
+    expect(inner.error).toBeNull();
+  });
+});

@@ -77,7 +77,8 @@ export interface Backend extends DeflateBackend {
    * validates UTF-8 of uncompressed text incrementally and closes frames' payloads, and
    * writes one record per frame (or per piece of a frame that continues past `end`) into
    * `records` (see {@link ParseRecord}). Configuration, the state carried between calls and
-   * the results live in `ctl` (see {@link ParseCtl}); the reader owns both arrays.
+   * the results live in `ctl` (see {@link ParseCtl}); the caller supplies both arrays (FrameReader
+   * shares one of each among all readers and keeps each reader's state between calls).
    *
    * Data frames are streamed: a data frame whose payload runs past `end` is consumed up to
    * `end` and continued by the next call (`ctl[ParseCtl.FRAME_REMAINING]` says how much is

@@ -58,7 +58,11 @@ export interface FrameReaderOptions {
   maxPayload?: number;
   /** RSV bits the negotiated extensions use (RSV1=4, RSV2=2, RSV3=1; default 0). */
   allowedRsv?: number;
-  /** The backend to parse with (default: the active one). Tests compare both. */
+  /**
+   * The backend to parse with (default: the active one). Tests compare both. Its
+   * parseFrames must not run code that feeds another FrameReader (readers share the ctl
+   * array for the length of a call).
+   */
   backend?: Backend;
   /** Frames decoded per backend call at most (default 1024). */
   batchSize?: number;
@@ -126,8 +130,8 @@ export class FrameReader {
   private readonly maxPayload: number;
   /**
    * The parser's state slots after the last call (see {@link STATE_SLOTS}), made the first
-   * time a call ends inside a frame or message; `inProgress` says whether they are current
-   * (when false the state is all zeros: between messages).
+   * time a call ends inside a frame or message and reused after; `inProgress` says whether
+   * they are current (when false the state is all zeros: between messages).
    */
   private state: number[] | null = null;
   private inProgress = false;
