@@ -106,3 +106,32 @@ describe('Sender run buffers', () => {
     expect(payloads(Buffer.concat(kept))).toEqual(['kept one', 'overwrite?']);
   });
 });
+
+describe('Sender batch list', () => {
+  it('keeps one chunk list for its life and holds no payload after a flush', async () => {
+    // A list made per flush and stored on the long-lived sender outlived scavenges and was
+    // promoted; dead, it kept the next batch's payloads (64 KiB buffers) alive until a
+    // mark-compact (docs/benchmarks.md, "Throughput at 1,000 connections").
+    const [ours, peer] = await socketPair();
+    const sender = new Sender(ours);
+    const list = (): Uint8Array[] => (sender as unknown as { chunks: Uint8Array[] }).chunks;
+    const first = list();
+    const big = Buffer.alloc(64 * 1024, 0x61);
+    let got = 0;
+    peer.on('data', (c: Buffer) => (got += c.length));
+    for (let i = 0; i < 3; i++) {
+      sender.pushFrame(0x82, big, false);
+      sender.pushFrame(0x81, Buffer.from('small'), false);
+      expect(list().length).toBeGreaterThan(0);
+      sender.flush();
+      expect(list()).toBe(first);
+      expect(list()).toHaveLength(0);
+    }
+    const want = 3 * (10 + 64 * 1024 + 2 + 5);
+    await new Promise<void>((resolve) => {
+      const check = (): void => (got >= want ? resolve() : void setTimeout(check, 5));
+      check();
+    });
+    expect(got).toBe(want);
+  });
+});
