@@ -90,12 +90,9 @@ function runCallbacks(callbacks: SendCallback[], err: Error | null | undefined):
 /** @internal The outbound queue of one connection. */
 export class Sender {
   /**
-   * Sealed buffers waiting for the next flush, in order. One array for the sender's life,
-   * emptied after each flush: a fresh array per flush, stored on this long-lived object and
-   * holding the next message until the following read, survived scavenges and was promoted,
-   * and with 1,000 connections × 64 KiB echoes that made V8 start a mark-compact after
-   * nearly every scavenge (~85 instead of ~1 per 3 s; docs/benchmarks.md, "Throughput at
-   * 1,000 connections").
+   * Sealed buffers waiting for the next flush, in order: one array for the sender's life. An
+   * array per flush got promoted and, dead, kept the next batch's payloads alive until a
+   * mark-compact (docs/benchmarks.md, "Throughput at 1,000 connections").
    */
   private readonly chunks: Uint8Array[] = [];
   /**
@@ -385,8 +382,7 @@ export class Sender {
       socket.write(chunks[n - 1]!, done);
       socket.uncork();
     }
-    // Writable.write runs no user code synchronously (callbacks and errors come on a later
-    // tick), so nothing was queued meanwhile; splice anyway rather than drop a frame if so.
+    // write() runs no user code synchronously; splice anyway rather than drop a frame.
     if (chunks.length === n) chunks.length = 0;
     else chunks.splice(0, n);
     // An empty write buffer right after write() means the writes completed synchronously
