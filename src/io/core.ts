@@ -21,14 +21,9 @@ import { Sender, type FlushListener, type SendCallback } from './sender';
 import { TimerEntry } from './timers';
 import type { MessageCompressor } from './deflate-glue';
 
-/** readyState: the opening handshake is in progress (WHATWG HTML §9.3.1, as ws). */
-export const CONNECTING = 0;
-/** readyState: messages can be sent and received. */
-export const OPEN = 1;
-/** readyState: the closing handshake has begun. */
-export const CLOSING = 2;
-/** readyState: the connection is closed. */
-export const CLOSED = 3;
+import { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state';
+
+export { CLOSED, CLOSING, CONNECTING, OPEN };
 
 const EMPTY = Buffer.alloc(0);
 
@@ -264,12 +259,12 @@ export class Core implements FlushListener {
     return false;
   }
 
-  /** Emits 'drain' when send() said false and the buffer fell under the high-water mark. */
   /** FlushListener: the sender handed a batch to the socket. */
   afterFlush(): void {
     this.checkDrain();
   }
 
+  /** Emits 'drain' when send() said false and the buffer fell under the high-water mark. */
   checkDrain(): void {
     if (this.needDrain && this.readyState === OPEN && this.bufferedAmount < this.options.highWaterMark) {
       this.needDrain = false;

@@ -1,6 +1,7 @@
 /**
  * Options shared by both ends of a connection, their defaults, and how they are read.
  */
+import { DEFAULT_MAX_PAYLOAD } from '../protocol/reader';
 import type { CoreOptions } from './core';
 
 /** The heartbeat: ping every `interval` ms, terminate when no pong came within `timeout` ms. */
@@ -42,8 +43,8 @@ export interface ConnectionOptions {
   allowSynchronousEvents?: boolean;
 }
 
-/** Default largest message: 64 MiB (DESIGN.md "Errors, limits, bad input"). */
-export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+/** Default largest message: 64 MiB, the frame reader's (DESIGN.md "Errors, limits, bad input"). */
+export { DEFAULT_MAX_PAYLOAD };
 /** Default wait for the peer to finish the closing handshake: 30 s (as ws). */
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 /** Default high-water mark of send(): 16 KiB, the socket's own default. */

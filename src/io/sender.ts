@@ -17,9 +17,7 @@ import { randomFillSync } from 'node:crypto';
 import { backend } from '../backend';
 import { headerLength, writeHeader } from '../protocol/frame-writer';
 import { NotOpenError } from './errors';
-
-/** readyState CLOSED (core.ts's, which imports this module): a dead sender's socket is gone. */
-const CLOSED_STATE = 3;
+import { CLOSED } from './ready-state';
 
 /** A send callback: called once the bytes are handed to the OS, or with the write error. */
 export type SendCallback = (err?: Error) => void;
@@ -137,7 +135,7 @@ export class Sender {
    * an Error captures a stack trace, ~0.7 KiB that an idle connection should not hold.
    */
   get closedError(): Error {
-    return (this.closedErrorMade ??= new NotOpenError('WebSocket is not open', CLOSED_STATE));
+    return (this.closedErrorMade ??= new NotOpenError('WebSocket is not open', CLOSED));
   }
 
   /**
