@@ -12,7 +12,30 @@
 // --deflate off|nctx|ctx: permessage-deflate off, or on (each implementation is configured
 // to compress every message; nctx/ctx lets one that has separate modes pick the matching
 // one, e.g. uWS's shared vs dedicated compressor). The client's offer decides the rest.
+// --preload LIST: also load code the server does not use before it starts (wscore: wscore's
+// package index; client: wscore's io/client.js; builtins: 16 of Node's own modules). The
+// runner never passes it; it reproduces the GC regime experiment of docs/benchmarks.md
+// ("Throughput at 1,000 connections"): how much code a process has loaded changes V8's
+// collections at 1,000 connections x 64 KiB.
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const PRELOADS = {
+  wscore: ['dist/cjs/index.js'],
+  client: ['dist/cjs/io/client.js'],
+  builtins: ['repl', 'inspector', 'http2', 'zlib', 'worker_threads', 'child_process', 'readline', 'dgram', 'cluster', 'vm', 'url', 'querystring', 'assert', 'util', 'dns', 'tty'].map((m) => `node:${m}`),
+};
+
+/** Loads what --preload names (see the comment at the top). */
+export function preload(list) {
+  const require = createRequire(import.meta.url);
+  for (const name of list) {
+    for (const mod of PRELOADS[name]) require(mod.startsWith('node:') ? mod : path.join(ROOT, mod));
+  }
+}
 
 export function parseArgs(argv = process.argv.slice(2)) {
   const opts = {
@@ -21,6 +44,7 @@ export function parseArgs(argv = process.argv.slice(2)) {
     mode: 'echo',
     deflate: 'off',
     maxPayload: 64 * 1024 * 1024,
+    preload: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const [k, v] = [argv[i], argv[i + 1]];
@@ -29,6 +53,7 @@ export function parseArgs(argv = process.argv.slice(2)) {
     else if (k === '--mode') opts.mode = v;
     else if (k === '--deflate') opts.deflate = v;
     else if (k === '--max-payload') opts.maxPayload = Number(v);
+    else if (k === '--preload') opts.preload = v.split(',').filter(Boolean);
     else throw new Error(`unknown option ${k}`);
     i++;
   }
@@ -36,6 +61,8 @@ export function parseArgs(argv = process.argv.slice(2)) {
   if (!['off', 'nctx', 'ctx'].includes(opts.deflate)) throw new Error(`bad --deflate ${opts.deflate}`);
   if (!Number.isInteger(opts.port) || opts.port <= 0 || opts.port > 65535) throw new Error('need --port');
   if (!opts.host.startsWith('127.')) throw new Error('loopback addresses only');
+  for (const name of opts.preload) if (!(name in PRELOADS)) throw new Error(`bad --preload ${name} (one of ${Object.keys(PRELOADS).join(', ')})`);
+  preload(opts.preload);
   return opts;
 }
 
