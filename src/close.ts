@@ -19,6 +19,11 @@ export enum CloseCode {
   NO_STATUS_RCVD = 1005,
   /** The connection closed without a close frame. Local only: never sent on the wire. */
   ABNORMAL_CLOSURE = 1006,
+  /**
+   * The seeds' name for {@link CloseCode.INVALID_DATA} (websockets, wsproto). Declared first
+   * so that the reverse mapping `CloseCode[1007]` stays "INVALID_DATA".
+   */
+  INVALID_FRAME_PAYLOAD_DATA = 1007,
   INVALID_DATA = 1007,
   POLICY_VIOLATION = 1008,
   MESSAGE_TOO_BIG = 1009,
@@ -29,6 +34,32 @@ export enum CloseCode {
   BAD_GATEWAY = 1014,
   /** TLS handshake failed. Local only: never sent on the wire. */
   TLS_HANDSHAKE = 1015,
+}
+
+/**
+ * wsproto's CloseReason, member for member (RFC 6455 §7.4.1). The same codes as
+ * {@link CloseCode} under wsproto's names (MANDATORY_EXT, TLS_HANDSHAKE_FAILED, ...); like
+ * wsproto it has no 1004 and no 1014. Values are plain numbers: `CloseReason.X === CloseCode.Y`
+ * compares codes.
+ */
+export enum CloseReason {
+  NORMAL_CLOSURE = 1000,
+  GOING_AWAY = 1001,
+  PROTOCOL_ERROR = 1002,
+  UNSUPPORTED_DATA = 1003,
+  /** Local only: never sent on the wire. */
+  NO_STATUS_RCVD = 1005,
+  /** Local only: never sent on the wire. */
+  ABNORMAL_CLOSURE = 1006,
+  INVALID_FRAME_PAYLOAD_DATA = 1007,
+  POLICY_VIOLATION = 1008,
+  MESSAGE_TOO_BIG = 1009,
+  MANDATORY_EXT = 1010,
+  INTERNAL_ERROR = 1011,
+  SERVICE_RESTART = 1012,
+  TRY_AGAIN_LATER = 1013,
+  /** Local only: never sent on the wire. */
+  TLS_HANDSHAKE_FAILED = 1015,
 }
 
 /** A close reason fits after the 2-byte code in 125 bytes (RFC 6455 §5.5.1). */
@@ -109,13 +140,54 @@ export function describeCloseCode(code: number): string {
 const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
+/** A close problem: what is wrong and the close code it calls for. */
+export interface CloseProblem {
+  message: string;
+  code: number;
+}
+
+/**
+ * What is wrong with `payload` as the payload of a close frame on the wire, or null
+ * (RFC 6455 §5.5.1, §7.4): 1 byte (a code is 2 bytes) or a code that may not be on the wire
+ * (< 1000, 1004-1006, 1015, 1016-2999, >= 5000) -> 1002; a reason that is not UTF-8 -> 1007
+ * (checked with `validateUtf8`; `null` skips the check: websocket-client's
+ * `skip_utf8_validation`). Over 125 bytes is the control-frame rule (Frame.check).
+ */
+export function closePayloadProblem(payload: Uint8Array, validateUtf8: ((data: Uint8Array) => boolean) | null): CloseProblem | null {
+  if (payload.length === 0) return null;
+  if (payload.length === 1) return { message: 'close frame payload of 1 byte', code: CloseCode.PROTOCOL_ERROR };
+  const code = (payload[0]! << 8) | payload[1]!;
+  if (!isValidCloseCode(code)) return { message: `close code ${code} may not be on the wire (RFC 6455 §7.4)`, code: CloseCode.PROTOCOL_ERROR };
+  if (validateUtf8 !== null && payload.length > 2 && !validateUtf8(payload.subarray(2))) {
+    return { message: 'close reason is not valid UTF-8', code: CloseCode.INVALID_DATA };
+  }
+  return null;
+}
+
+/** Whether `text` has no lone surrogate, i.e. encodes to UTF-8 without U+FFFD replacements. */
+function isWellFormed(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c > 0xdbff) return false; // a low surrogate without its high one
+    const next = text.charCodeAt(i + 1);
+    if (!(next >= 0xdc00 && next <= 0xdfff)) return false;
+    i++;
+  }
+  return true;
+}
+
 /**
  * The code and reason of a close frame (RFC 6455 §5.5.1): a 2-byte code in network byte
  * order followed by at most 123 bytes of UTF-8, or an empty payload (no code at all, which
  * this class represents as {@link CloseCode.NO_STATUS_RCVD} with an empty reason).
  *
- * The constructor accepts anything, so a received or local-only close (1005, 1006) can be
- * represented; {@link Close.serialize} is where the rules for sending are enforced.
+ * The constructor checks what any close must satisfy (websockets' seed: "ValueError if
+ * code is invalid or reason is too long"): a code in 1000-4999 (RFC 6455 §7.4.2), a reason
+ * of at most 123 UTF-8 bytes that is valid Unicode (no lone surrogate: it could not be sent
+ * as UTF-8, §5.5.1). Codes that exist but may not be SENT (1004, 1005, 1006, 1015,
+ * 1016-2999) are accepted, so a received or local-only close can be represented;
+ * {@link Close.serialize} refuses them.
  */
 export class Close {
   /** The close code; see {@link CloseCode}. */
@@ -123,7 +195,17 @@ export class Close {
   /** The close reason (may be empty). */
   reason: string;
 
+  /** @throws LocalProtocolError for a code outside 1000-4999 or an invalid or too long reason */
   constructor(code: number, reason = '') {
+    if (!Number.isInteger(code) || code < MIN_CLOSE_CODE || code > MAX_CLOSE_CODE) {
+      throw new LocalProtocolError(`close code ${String(code)} is outside ${MIN_CLOSE_CODE}-${MAX_CLOSE_CODE} (RFC 6455 §7.4.2)`);
+    }
+    if (typeof reason !== 'string') throw new TypeError('a close reason must be a string');
+    if (!isWellFormed(reason)) throw new LocalProtocolError('close reason holds a lone surrogate: it is not valid UTF-8');
+    const bytes = Buffer.byteLength(reason, 'utf8');
+    if (bytes > MAX_CLOSE_REASON_BYTES) {
+      throw new LocalProtocolError(`close reason is ${bytes} bytes of UTF-8; at most ${MAX_CLOSE_REASON_BYTES} are allowed`);
+    }
     this.code = code;
     this.reason = reason;
   }

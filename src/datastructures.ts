@@ -11,6 +11,34 @@ import { WebSocketError } from './errors';
 /** A WebSocket message payload: text (string) or binary (bytes). */
 export type Data = string | Uint8Array;
 
+// websockets' type aliases (websockets.typing). Plain strings: they name what a string means.
+/** The value of an Origin header (RFC 6454), e.g. "https://app.example". */
+export type Origin = string;
+/** A subprotocol name (Sec-WebSocket-Protocol, RFC 6455 §11.3.4). */
+export type Subprotocol = string;
+/** An extension name (Sec-WebSocket-Extensions, RFC 6455 §9.1), e.g. "permessage-deflate". */
+export type ExtensionName = string;
+/**
+ * An HTTP status code (websockets' `int | HTTPStatus`): a number, or a member of any numeric
+ * enum of statuses, which TypeScript treats as a number.
+ */
+export type StatusLike = number;
+/**
+ * What a `logger` option takes (websockets' `logging.Logger | LoggerAdapter`): `console`,
+ * or any object with these four methods (pino, winston, bunyan and log4js fit). wscore calls
+ * them with one preformatted string. Python's `warning` is `warn` here, as on `console`.
+ */
+export interface LoggerLike {
+  debug(message: string, ...args: unknown[]): void;
+  info(message: string, ...args: unknown[]): void;
+  warn(message: string, ...args: unknown[]): void;
+  error(message: string, ...args: unknown[]): void;
+}
+/** websockets' AsyncHandler: a handler whose result is awaited. */
+export type AsyncHandler<T = unknown> = (arg: T) => PromiseLike<void>;
+/** websockets' SyncHandler: a handler called synchronously. */
+export type SyncHandler<T = unknown> = (arg: T) => void;
+
 /**
  * Anything {@link Headers} can be built from: another Headers, a Map or plain object whose
  * values are a string or a list of strings (`undefined` values are skipped, so Node's
@@ -117,7 +145,8 @@ function checkName(name: string): void {
  * - Iteration, {@link Headers.entries}, {@link Headers.keys}, {@link Headers.values} and
  *   {@link Headers.rawItems} walk the name/value pairs in insertion order with names as
  *   given; {@link Headers.size} counts those pairs. {@link Headers.names} lists each
- *   distinct name once, lower-cased.
+ *   distinct name once, lower-cased, and {@link Headers.nameCount} counts them (Python's
+ *   `len(headers)`).
  * - Names must be tokens and values must not contain CR, LF, NUL or characters above
  *   U+00FF ({@link InvalidHeader}); surrounding spaces and tabs of values are trimmed.
  */
@@ -148,12 +177,24 @@ export class Headers implements Iterable<[string, string]> {
   }
 
   /**
-   * The value of header `name`: `undefined` if absent.
-   * @throws MultipleValuesError if the header has several values
+   * Number of distinct header names, whatever their number of values: websockets'
+   * `len(headers)` (which counts the keys of its dict). {@link Headers.size} counts pairs.
    */
-  get(name: string): string | undefined {
+  get nameCount(): number {
+    return this.#index.size;
+  }
+
+  /**
+   * The value of header `name`: `defaultValue` (`undefined` unless given) if absent
+   * (websockets' `get(key, default)`).
+   * @throws MultipleValuesError if the header has several values (as websockets' `get`:
+   *   the default stands in for a missing header only)
+   */
+  get(name: string): string | undefined;
+  get<D>(name: string, defaultValue: D): string | D;
+  get<D>(name: string, defaultValue?: D): string | D | undefined {
     const values = this.#index.get(name.toLowerCase());
-    if (values === undefined) return undefined;
+    if (values === undefined) return defaultValue;
     if (values.length > 1) throw new MultipleValuesError(name, values.slice());
     return values[0];
   }

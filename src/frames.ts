@@ -9,7 +9,7 @@
 import { backend } from './backend';
 import { LocalProtocolError, ParseFailed } from './errors';
 import { maskToRsv, rsvToMask, RSV1, RSV2, RSV3, type Extension } from './extensions/extension';
-import { Close, CloseCode } from './close';
+import { Close, CloseCode, closePayloadProblem } from './close';
 import {
   frameHeaderSize,
   generateMaskKey,
@@ -17,22 +17,46 @@ import {
   PAYLOAD_LENGTH_EIGHT_BYTE,
   PAYLOAD_LENGTH_TWO_BYTE,
   readUint32,
+  toMaskKey,
   writeFrameHeader,
+  type MaskingCallable,
+  type MaskKeyType,
 } from './frame-header';
+import type { Bit, FrameCheckOptions, FrameFlags, FrameParseOptions, FrameParseResult, FrameSerializeOptions } from './frame-options';
+import { hexPreview, textPreview } from './frame-preview';
+import { isControl, isKnownOpcode, MAX_CONTROL_PAYLOAD, Opcode } from './opcode';
 
 export {
   PAYLOAD_LENGTH_TWO_BYTE,
   PAYLOAD_LENGTH_EIGHT_BYTE,
   MAX_PAYLOAD_NORMAL,
   MAX_FRAME_LENGTH,
+  MAX_PAYLOAD_TWO_BYTE,
+  MAX_PAYLOAD_EIGHT_BYTE,
+  MAX_FRAME_PAYLOAD,
+  LENGTH_7,
+  LENGTH_16,
+  LENGTH_63,
+  FIN_MASK,
+  RSV1_MASK,
+  RSV2_MASK,
+  RSV3_MASK,
+  OPCODE_MASK,
+  MASK_MASK,
+  PAYLOAD_LEN_MASK,
+  NULL_MASK,
   frameHeaderSize,
   generateMaskKey,
+  toMaskKey,
   writeFrameHeader,
   type FrameHeader,
+  type MaskingCallable,
+  type MaskKeyType,
 } from './frame-header';
 
 export {
   CloseCode,
+  CloseReason,
   Close,
   CLOSE_CODE_NAMES,
   LOCAL_ONLY_CLOSE_CODES,
@@ -46,102 +70,30 @@ export {
   MAX_LIBRARY_CLOSE_CODE,
   MIN_PRIVATE_CLOSE_CODE,
   MAX_PRIVATE_CLOSE_CODE,
+  closePayloadProblem,
   describeCloseCode,
   isValidCloseCode,
 } from './close';
 
-/** RFC 6455 §5.2 / §11.8: frame opcodes. 3-7 and 11-15 are reserved. */
-export enum Opcode {
-  CONT = 0x0,
-  TEXT = 0x1,
-  BINARY = 0x2,
-  CLOSE = 0x8,
-  PING = 0x9,
-  PONG = 0xa,
-}
-
-/** Opcodes that carry message data (RFC 6455 §5.6). */
-export const DATA_OPCODES: readonly Opcode[] = Object.freeze([Opcode.CONT, Opcode.TEXT, Opcode.BINARY]);
-/** Control opcodes (RFC 6455 §5.5). */
-export const CTRL_OPCODES: readonly Opcode[] = Object.freeze([Opcode.CLOSE, Opcode.PING, Opcode.PONG]);
-
-/** Whether `opcode` is a control opcode: the high bit of the 4-bit opcode (RFC 6455 §5.5). */
-export function isControl(opcode: number): boolean {
-  return (opcode & 0x8) !== 0;
-}
-
-/** Control frames carry at most 125 bytes (RFC 6455 §5.5). */
-export const MAX_CONTROL_PAYLOAD = 125;
-/**
- * RFC 6455 §1.3: appended to Sec-WebSocket-Key before hashing. (Checked against the RFC's
- * example: key "dGhlIHNhbXBsZSBub25jZQ==" gives accept "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=".)
- */
-export const ACCEPT_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-/** RFC 6455 §4.1: the only version this implementation speaks. */
-export const WEBSOCKET_VERSION = '13';
-/** Whether `opcode` is one RFC 6455 defines (not reserved 3-7 / 11-15, §5.2). */
-export function isKnownOpcode(opcode: number): opcode is Opcode {
-  return opcode === 0 || opcode === 1 || opcode === 2 || opcode === 8 || opcode === 9 || opcode === 10;
-}
-
-/** The FIN and RSV flags of a {@link Frame}; all default to the values of a plain frame. */
-export interface FrameFlags {
-  /** FIN: last frame of its message (default true). */
-  fin?: boolean;
-  /** RSV1, e.g. "compressed" with permessage-deflate (default false). */
-  rsv1?: boolean;
-  /** RSV2 (default false). */
-  rsv2?: boolean;
-  /** RSV3 (default false). */
-  rsv3?: boolean;
-}
-
-/** Options of {@link Frame.parse}. */
-export interface FrameParseOptions {
-  /**
-   * Whether the frame must be masked: `true` on a server (clients mask every frame), `false`
-   * on a client (servers never mask). A mismatch is a protocol error (RFC 6455 §5.1).
-   */
-  mask: boolean;
-  /** Largest payload accepted, in bytes; a larger announced length fails with 1009. */
-  maxSize?: number;
-  /**
-   * Negotiated extensions, applied to the frame as wsproto does: each may claim RSV bits
-   * (`frameInboundHeader`) and transform a data frame's payload. Bits nobody claims fail
-   * with 1002. Extensions are stateful, so pass them only for frames of one connection, in
-   * order; the streaming reader (src/protocol/) drives them itself.
-   */
-  extensions?: readonly Extension[];
-}
-
-/** What {@link Frame.parse} returns for a complete frame. */
-export interface FrameParseResult {
-  frame: Frame;
-  /** Bytes of the input the frame took; the next frame starts there. */
-  consumed: number;
-}
-
-/** Options of {@link Frame.serialize}. */
-export interface FrameSerializeOptions {
-  /** Mask the payload (clients must, servers must not: RFC 6455 §5.1). */
-  mask: boolean;
-  /** The 4-byte masking key; default: a fresh random one (RFC 6455 §5.3 demands unpredictable keys). */
-  maskKey?: Uint8Array;
-  /**
-   * Run {@link Frame.check}'s opcode and control-frame rules first (default true). RSV bits
-   * are never checked here: extensions set them just before sending. `false` lets test
-   * tools put deliberately invalid frames on the wire (websocket-client's ABNF does).
-   */
-  check?: boolean;
-}
-
-/** Options of {@link Frame.check}. */
-export interface FrameCheckOptions {
-  /** RSV bits that may be set, as RSV1 | RSV2 | RSV3 values (0x4, 0x2, 0x1). */
-  allowedRsv?: number;
-  /** Extensions whose `rsvMask` bits may be set (added to `allowedRsv`). */
-  extensions?: readonly Pick<Extension, 'rsvMask'>[];
-}
+export {
+  Opcode,
+  DATA_OPCODES,
+  CTRL_OPCODES,
+  isControl,
+  isKnownOpcode,
+  MAX_CONTROL_PAYLOAD,
+  ACCEPT_GUID,
+  WEBSOCKET_VERSION,
+} from './opcode';
+export type {
+  Bit,
+  FrameFlags,
+  ValidationCallable,
+  FrameParseOptions,
+  FrameParseResult,
+  FrameSerializeOptions,
+  FrameCheckOptions,
+} from './frame-options';
 
 const utf8Encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
@@ -150,10 +102,15 @@ function toBytes(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? utf8Encoder.encode(data) : data;
 }
 
+/** A flag given as boolean or 0/1 as a boolean (anything else: its truthiness). */
+function bit(value: Bit | undefined, fallback: boolean): boolean {
+  return value === undefined ? fallback : Boolean(value);
+}
+
 /**
- * One WebSocket frame (RFC 6455 §5.2): opcode, flags and the unmasked payload. The MASK bit,
- * length and masking key exist only on the wire; {@link Frame.parse} and
- * {@link Frame.serialize} handle them.
+ * One WebSocket frame (RFC 6455 §5.2): opcode, flags and the unmasked payload. The length
+ * and masking key exist only on the wire; {@link Frame.parse} and {@link Frame.serialize}
+ * handle them. {@link Frame.masked} records the MASK bit (websocket-client's `mask_value`).
  */
 export class Frame {
   /** The opcode (RFC 6455 §5.2); reserved values are representable but fail {@link Frame.check}. */
@@ -168,15 +125,21 @@ export class Frame {
   rsv2: boolean;
   /** RSV3 (no registered use). */
   rsv3: boolean;
+  /**
+   * The MASK bit (websocket-client's `mask_value`): set on frames parsed from the wire and
+   * on frames a server receives; for frames to send, the default of {@link Frame.serialize}.
+   */
+  masked: boolean;
 
-  /** `data` given as a string is encoded as UTF-8. */
+  /** `data` given as a string is encoded as UTF-8; flags given as 0/1 become booleans. */
   constructor(opcode: Opcode, data: string | Uint8Array = EMPTY, flags: FrameFlags = {}) {
     this.opcode = opcode;
     this.data = toBytes(data);
-    this.fin = flags.fin ?? true;
-    this.rsv1 = flags.rsv1 ?? false;
-    this.rsv2 = flags.rsv2 ?? false;
-    this.rsv3 = flags.rsv3 ?? false;
+    this.fin = bit(flags.fin, true);
+    this.rsv1 = bit(flags.rsv1, false);
+    this.rsv2 = bit(flags.rsv2, false);
+    this.rsv3 = bit(flags.rsv3, false);
+    this.masked = bit(flags.masked, false);
   }
 
   /** Whether this frame carries message data: CONT, TEXT or BINARY (RFC 6455 §5.6). */
@@ -198,23 +161,27 @@ export class Frame {
    * websocket-client's `ABNF.create_frame`: a frame ready to send. A string is encoded as
    * UTF-8 whatever the opcode.
    */
-  static create(data: string | Uint8Array, opcode: Opcode, fin = true): Frame {
+  static create(data: string | Uint8Array, opcode: Opcode, fin: Bit = true): Frame {
     return new Frame(opcode, data, { fin });
   }
 
   /**
    * websocket-client's `ABNF.mask`: XORs `data` with the 4-byte `key` (RFC 6455 §5.3) into a
    * new array; the input is not modified. Masking twice with the same key restores the data.
+   * A string key is read as latin-1 (as websocket-client does). A string `data` is encoded
+   * as UTF-8 — deviation: websocket-client encodes it as latin-1, which cannot represent
+   * most text; in wscore a string is always text.
+   * @throws RangeError unless the key is 4 bytes (4 latin-1 characters)
    */
-  static mask(key: Uint8Array, data: string | Uint8Array): Uint8Array {
+  static mask(key: MaskKeyType, data: string | Uint8Array): Uint8Array {
     const source = toBytes(data);
     const out = new Uint8Array(source.length);
-    backend.mask(source, key, out, 0);
+    backend.mask(source, toMaskKey(key), out, 0);
     return out;
   }
 
   /** The inverse of {@link Frame.mask}, which is the same XOR. */
-  static unmask(key: Uint8Array, data: Uint8Array): Uint8Array {
+  static unmask(key: MaskKeyType, data: Uint8Array): Uint8Array {
     return Frame.mask(key, data);
   }
 
@@ -282,29 +249,42 @@ export class Frame {
       if (rsvToMask(rsvBits) !== 0) throw new ParseFailed('reserved bit set', CloseCode.PROTOCOL_ERROR);
       if (!isControl(opcode)) data = applyInboundExtensions(extensions, data, fin, options.maxSize);
     }
-    const frame = new Frame(opcode, data, { fin, ...rsvBits });
+    const frame = new Frame(opcode, data, { fin, ...rsvBits, masked });
     return { frame, consumed: offset + length };
   }
 
   /**
    * Checks the rules of RFC 6455 §5.2 / §5.5 that a single frame can break: a reserved
    * opcode, an RSV bit no extension allows, a fragmented control frame, a control payload
-   * over 125 bytes. (websocket-client's `ABNF.validate`, websockets' `Frame.check`.)
-   * @throws ParseFailed with close code 1002
+   * over 125 bytes; and for a CLOSE frame its payload (§5.5.1, §7.4): not 1 byte, a code
+   * that may be on the wire (never 1005, 1006, 1015, nor outside 1000-4999), a reason in
+   * valid UTF-8 (unless `skipUtf8Validation`). (websocket-client's `ABNF.validate`,
+   * websockets' `Frame.check`.)
+   * @throws ParseFailed with close code 1002 (1007 for a close reason that is not UTF-8)
    */
   check(options: FrameCheckOptions = {}): void {
     let allowed = options.allowedRsv ?? 0;
     for (const ext of options.extensions ?? []) allowed |= ext.rsvMask;
-    const problem = this.#problem(allowed);
-    if (problem !== null) throw new ParseFailed(problem, CloseCode.PROTOCOL_ERROR);
+    const problem = this.#problem(allowed, options);
+    if (problem !== null) throw new ParseFailed(problem.message, problem.code);
   }
 
-  #problem(allowedRsv: number): string | null {
-    if (!isKnownOpcode(this.opcode)) return `reserved opcode ${String(this.opcode)}`;
-    if ((this.rsv & ~allowedRsv) !== 0) return 'reserved bit set';
+  /** websocket-client's name for {@link Frame.check}. */
+  validate(options: FrameCheckOptions = {}): void {
+    this.check(options);
+  }
+
+  #problem(allowedRsv: number, options: FrameCheckOptions): { message: string; code: number } | null {
+    const protocol = (message: string): { message: string; code: number } => ({ message, code: CloseCode.PROTOCOL_ERROR });
+    if (!isKnownOpcode(this.opcode)) return protocol(`reserved opcode ${String(this.opcode)}`);
+    if ((this.rsv & ~allowedRsv) !== 0) return protocol('reserved bit set');
     if (isControl(this.opcode)) {
-      if (!this.fin) return 'fragmented control frame';
-      if (this.data.length > MAX_CONTROL_PAYLOAD) return `control frame payload of ${this.data.length} bytes (max 125)`;
+      if (!this.fin) return protocol('fragmented control frame');
+      if (this.data.length > MAX_CONTROL_PAYLOAD) return protocol(`control frame payload of ${this.data.length} bytes (max 125)`);
+      if (this.opcode === Opcode.CLOSE) {
+        const validate = options.skipUtf8Validation === true ? null : (options.validateUtf8 ?? backend.isUtf8);
+        return closePayloadProblem(this.data, validate);
+      }
     }
     return null;
   }
@@ -315,18 +295,23 @@ export class Frame {
    * @throws LocalProtocolError if the frame breaks a rule of {@link Frame.check} (RSV bits
    *   excepted) and `check` is not false, or the masking key is not 4 bytes
    */
-  serialize(options: FrameSerializeOptions): Uint8Array {
+  serialize(options: FrameSerializeOptions = {}): Uint8Array {
     if (options.check !== false) {
-      const problem = this.#problem(RSV1 | RSV2 | RSV3);
-      if (problem !== null) throw new LocalProtocolError(problem);
+      const problem = this.#problem(RSV1 | RSV2 | RSV3, {});
+      if (problem !== null) throw new LocalProtocolError(problem.message);
     }
+    const mask = options.mask ?? this.masked;
     let maskKey: Uint8Array | undefined;
-    if (options.mask) {
-      maskKey = options.maskKey ?? generateMaskKey();
-      if (maskKey.length !== 4) throw new LocalProtocolError('maskKey must be exactly 4 bytes');
+    if (mask) {
+      try {
+        maskKey = options.maskKey === undefined ? generateMaskKey() : toMaskKey(options.maskKey);
+      } catch (err) {
+        if (err instanceof RangeError) throw new LocalProtocolError(err.message);
+        throw err;
+      }
     }
     const length = this.data.length;
-    const out = Buffer.allocUnsafe(frameHeaderSize(length, options.mask) + length);
+    const out = Buffer.allocUnsafe(frameHeaderSize(length, mask) + length);
     const at = writeFrameHeader(out, 0, { opcode: this.opcode, length, fin: this.fin, rsv: this.rsv, maskKey });
     if (maskKey !== undefined) backend.mask(this.data, maskKey, out, at);
     else out.set(this.data, at);
@@ -383,27 +368,4 @@ function applyInboundExtensions(
     if (tail !== null && tail.length > 0) data = Buffer.concat([data, tail]);
   }
   return data;
-}
-
-// Previews render at most ~64 bytes, so printing a 64 MiB frame stays cheap.
-const PREVIEW_HEAD = 48;
-const PREVIEW_TAIL = 16;
-
-function hexPreview(data: Uint8Array): string {
-  const hex = (part: Uint8Array): string => Buffer.from(part.buffer, part.byteOffset, part.length).toString('hex').replace(/(..)(?!$)/g, '$1 ');
-  if (data.length <= PREVIEW_HEAD + PREVIEW_TAIL) return hex(data);
-  return `${hex(data.subarray(0, PREVIEW_HEAD))} ... ${hex(data.subarray(data.length - PREVIEW_TAIL))}`;
-}
-
-/** Quoted text if `data` is valid UTF-8 (checked in full only when short), else null. */
-function textPreview(data: Uint8Array): string | null {
-  const quote = (text: string): string =>
-    `'${JSON.stringify(text).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
-  if (data.length <= PREVIEW_HEAD + PREVIEW_TAIL) {
-    return backend.isUtf8(data) ? quote(Buffer.from(data.buffer, data.byteOffset, data.length).toString('utf8')) : null;
-  }
-  // A long payload may be a text fragment cut mid-character: decode the ends leniently.
-  const head = Buffer.from(data.buffer, data.byteOffset, PREVIEW_HEAD).toString('utf8');
-  const tail = Buffer.from(data.buffer, data.byteOffset + data.length - PREVIEW_TAIL, PREVIEW_TAIL).toString('utf8');
-  return `${quote(head)}...${quote(tail)}`;
 }

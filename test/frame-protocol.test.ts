@@ -81,7 +81,7 @@ describe('FrameProtocol: receiving', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(ParseFailed);
-    expect((err as ParseFailed).code).toBe(CloseReason.INVALID_DATA);
+    expect((err as ParseFailed).code).toBe(CloseReason.INVALID_FRAME_PAYLOAD_DATA);
   });
 
   it('honours maxPayload', () => {

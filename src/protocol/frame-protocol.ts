@@ -3,14 +3,14 @@
  * message parts, and local data into frame bytes. Sans-IO. The Connection state machine
  * (./connection.ts) is built on it.
  */
-import { Close, CloseCode, isValidCloseCode, LOCAL_ONLY_CLOSE_CODES, MAX_CLOSE_REASON_BYTES, Opcode } from '../frames';
+import { Close, CloseCode, isValidCloseCode, LOCAL_ONLY_CLOSE_CODES, MAX_CLOSE_REASON_BYTES, Opcode, toMaskKey, type MaskingCallable } from '../frames';
 import { LocalProtocolError } from '../errors';
 import { maskToRsv, rsvToMask, type Extension } from '../extensions/extension';
 import { FrameDecoder, MessageDecoder, type FrameProtocolOptions, type MessagePart } from './frame-decoder';
 import { FrameWriter, payloadBytes } from './frame-writer';
 
 export { ParseFailed } from '../errors';
-export { CloseCode, CloseCode as CloseReason, Opcode } from '../frames';
+export { CloseCode, CloseReason, Opcode } from '../frames';
 export { FrameDecoder, MessageDecoder, parseHeader } from './frame-decoder';
 export type { DecodedFrame, FrameProtocolOptions, Header, MessagePart, RsvBits } from './frame-decoder';
 
@@ -41,6 +41,7 @@ export class FrameProtocol {
   private readonly writer: FrameWriter;
   /** Opcode of the outgoing message in progress (after a `fin = false` send), else null. */
   private outbound: Opcode.TEXT | Opcode.BINARY | null = null;
+  private readonly maskKey: MaskingCallable | undefined;
 
   /**
    * @param client whether we are the client (our frames are masked, the peer's must not be)
@@ -51,6 +52,7 @@ export class FrameProtocol {
     this.extensions = extensions;
     this.decoder = new FrameDecoder(client, extensions, options);
     this.writer = new FrameWriter({ mask: client });
+    this.maskKey = options.maskKey;
   }
 
   /** Feeds received bytes (unmasked in place: the buffer is the protocol's now). */
@@ -135,6 +137,14 @@ export class FrameProtocol {
     for (const ext of this.extensions) {
       ({ rsv, data: out } = ext.frameOutbound(opcode, rsv, out, fin));
     }
-    return this.writer.frame(opcode, out, { fin, rsv: rsvToMask(rsv) });
+    if (this.maskKey === undefined || !this.client) return this.writer.frame(opcode, out, { fin, rsv: rsvToMask(rsv) });
+    let maskKey: Uint8Array;
+    try {
+      maskKey = toMaskKey(this.maskKey);
+    } catch (err) {
+      if (err instanceof RangeError) throw new LocalProtocolError(`maskKey: ${err.message}`);
+      throw err;
+    }
+    return this.writer.frame(opcode, out, { fin, rsv: rsvToMask(rsv), maskKey });
   }
 }
