@@ -131,7 +131,8 @@ describe.each([
       expect(view(drain(conn))).toEqual([['close', 1006, '']]);
       expect(conn.state).toBe(CLOSED);
       conn.receiveData(null);
-      conn.receiveData(fromPeer(us, { opcode: 1, payload: 'x' }));
+      // wsproto: bytes fed once CLOSED are the program's mistake.
+      expect(() => conn.receiveData(fromPeer(us, { opcode: 1, payload: 'x' }))).toThrow(LocalProtocolError);
       expect(drain(conn)).toEqual([]);
     }
     // After the peer's close frame the code is known: no second close event.

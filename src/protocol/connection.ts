@@ -4,11 +4,12 @@
  * Bytes in through {@link Connection.receiveData}, events out of {@link Connection.events};
  * events in through {@link Connection.send}, bytes out. No sockets, timers or promises.
  */
+import type { LoggerLike } from '../datastructures';
 import { LocalProtocolError, RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
 import { Close, CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from '../frames';
 import { BytesMessage, CloseConnection, type Event, Ping, Pong, TextMessage } from './events';
-import { FrameProtocol } from './frame-protocol';
+import { FrameProtocol, type FrameProtocolOptions } from './frame-protocol';
 
 /** Which end of the connection we are (wsproto's ConnectionType). */
 export enum ConnectionType {
@@ -37,10 +38,25 @@ export enum ConnectionState {
   REJECTING = 5,
 }
 
-/** Options of {@link Connection}. */
-export interface ConnectionOptions {
-  /** Largest message accepted, in bytes (default 64 MiB); larger: close with 1009. */
-  maxPayload?: number;
+/** Options of {@link Connection} (`maxPayload` and `maskKey` are {@link FrameProtocol}'s). */
+export interface ConnectionOptions extends FrameProtocolOptions {
+  /**
+   * websockets' `logger`: one debug line per event sent ("> text [5 chars]") and received
+   * ("< close 1000 bye") and per state change ("= connection is CLOSED"). `console` works.
+   * Default: none (nothing is formatted).
+   */
+  logger?: LoggerLike;
+}
+
+/** One line about an event for the logger. */
+function describe(event: Event): string {
+  if (event instanceof CloseConnection) return `close ${event.code}${event.reason === '' ? '' : ` ${event.reason}`}`;
+  if (event instanceof TextMessage || event instanceof BytesMessage) {
+    const unit = typeof event.data === 'string' ? 'chars' : 'bytes';
+    return `${event.type} [${event.data.length} ${unit}${event.messageFinished ? '' : ', continued'}]`;
+  }
+  if (event instanceof Ping || event instanceof Pong) return `${event.type} [${event.payload.length} bytes]`;
+  return event.type;
 }
 
 const utf8 = new TextEncoder();
@@ -78,7 +94,8 @@ function fitReason(reason: string): string {
  * already sent our close (LOCAL_CLOSING), a violation moves straight to CLOSED.
  *
  * Nothing after the peer's close frame (or a violation) is processed: later bytes are
- * ignored. `receiveData(null)` reports the end of the transport: a CloseConnection with 1006
+ * ignored, and once CLOSED feeding bytes is an error (LocalProtocolError, as in wsproto).
+ * `receiveData(null)` reports the end of the transport: a CloseConnection with 1006
  * (§7.1.5, "abnormal closure") if no close frame had been received, and state CLOSED.
  *
  * Received pings are reported as {@link Ping} events, not answered: send `ping.response()`
@@ -96,6 +113,9 @@ export class Connection {
   /** The peer broke the protocol: only our close may still be sent. */
   private failed = false;
   private disposed = false;
+  private readonly logger: LoggerLike | undefined;
+  /** The last state the logger was told about. */
+  private loggedState = ConnectionState.OPEN;
 
   /**
    * @param connectionType which end we are
@@ -108,6 +128,7 @@ export class Connection {
     }
     this.connectionType = connectionType;
     this.extensions = extensions;
+    this.logger = options.logger;
     this.proto = new FrameProtocol(connectionType === ConnectionType.CLIENT, extensions, options);
     if (trailingData !== undefined && trailingData.length > 0) this.receiveData(trailingData);
   }
@@ -130,6 +151,14 @@ export class Connection {
    *   fragmented message, an oversized control payload or an unsendable close code
    */
   send(event: Event): Uint8Array {
+    if (this.logger === undefined) return this.sendEvent(event);
+    const bytes = this.sendEvent(event);
+    this.logger.debug(`> ${describe(event)}`);
+    this.logState();
+    return bytes;
+  }
+
+  private sendEvent(event: Event): Uint8Array {
     const state = this.currentState;
     if (event instanceof CloseConnection) {
       if (state !== ConnectionState.OPEN && state !== ConnectionState.REMOTE_CLOSING) {
@@ -163,22 +192,44 @@ export class Connection {
    * data may be views of it. Bytes after the peer's close frame are ignored.
    * `null` moves to CLOSED at once (nothing can be sent any more); events already received
    * are still delivered by {@link Connection.events}, followed by a CloseConnection with
-   * 1006 if no close frame was among them.
+   * 1006 if no close frame was among them. A second `null` is ignored.
+   * @throws LocalProtocolError for bytes fed once CLOSED (wsproto's rule: the program must
+   *   stop reading once the closing handshake is over, RFC 6455 §7.1.1)
    */
   receiveData(data: Uint8Array | null): void {
-    if (this.eof) return;
     if (data === null) {
+      if (this.eof) return;
       this.eof = true;
       this.currentState = ConnectionState.CLOSED;
       this.disposeIfDone();
       return;
     }
+    if (this.currentState === ConnectionState.CLOSED) throw new LocalProtocolError('Connection already closed.');
     if (this.inputDone) return;
     this.proto.receiveBytes(data);
   }
 
   /** The events the bytes received so far produce, in order. */
   *events(): Generator<Event, void, undefined> {
+    const logger = this.logger;
+    if (logger === undefined) {
+      yield* this.receivedEvents();
+      return;
+    }
+    for (const event of this.receivedEvents()) {
+      logger.debug(`< ${describe(event)}`);
+      this.logState();
+      yield event;
+    }
+  }
+
+  private logState(): void {
+    if (this.currentState === this.loggedState) return;
+    this.loggedState = this.currentState;
+    this.logger!.debug(`= connection is ${ConnectionState[this.currentState]}`);
+  }
+
+  private *receivedEvents(): Generator<Event, void, undefined> {
     if (!this.inputDone) {
       try {
         for (const frame of this.proto.receivedFrames()) {

@@ -9,7 +9,7 @@ import { backend } from '../backend';
 import { Utf8State } from '../backend/types';
 import { ParseFailed } from '../errors';
 import { maskToRsv, rsvToMask, type Extension, type RsvBits } from '../extensions/extension';
-import { Opcode } from '../frames';
+import { Opcode, type MaskingCallable } from '../frames';
 import { DEFAULT_MAX_PAYLOAD, FrameInfo, FrameReader } from './reader';
 
 export type { RsvBits } from '../extensions/extension';
@@ -79,6 +79,12 @@ export interface DecodedFrame {
 export interface FrameProtocolOptions {
   /** Largest frame / message payload accepted (default 64 MiB); larger: ParseFailed 1009. */
   maxPayload?: number;
+  /**
+   * Client side: where masking keys come from (websocket-client's `set_mask_key`, ws's
+   * `generateMask`): called with 4 for each frame, must return 4 bytes. Default: random keys
+   * from node:crypto (RFC 6455 §5.3: keys must be unpredictable — a hook is for tests).
+   */
+  maskKey?: MaskingCallable;
 }
 
 /** The 8 RsvBits values, shared and frozen (one per frame would be garbage). */

@@ -3,6 +3,7 @@
  * sockets, no timers, no promises — usable on any transport (RFC 6455 §4-§7).
  */
 export { Connection, ConnectionState, ConnectionType, type ConnectionOptions } from './connection';
+export { H11Handshake, type H11HandshakeOptions } from './h11-handshake';
 export { WSConnection, type WSConnectionOptions } from './ws-connection';
 export {
   AcceptConnection,
