@@ -66,3 +66,6 @@ export * from './extensions';
 export { PerMessageDeflate } from './extensions/permessage-deflate';
 // The sans-IO core (wsproto's model): WSConnection, Connection, events, FrameProtocol.
 export * from './protocol';
+// websocket-client's continuous_frame and frame_buffer (issue 17).
+export * from './continuous-frame';
+export { FrameBuffer, ConnectionLostError, type FrameBufferOptions, type RecvFunction } from './io/frame-buffer';

@@ -31,6 +31,7 @@ import { ConnectError, NotOpenError } from './errors';
 import type { Message } from './message-queue';
 import { coreOptions, type ConnectionOptions } from './options';
 import type { SendCallback } from './sender';
+import { recvDataFrame, recvFrame } from './frame-recv'; // seeds: recv_frame / recv_data_frame
 
 /**
  * What send() accepts. Numbers are sent as their decimal text (as ws does); an array of
@@ -301,6 +302,17 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     core.sender!.pushFrame(b0, frame.data, !core.isServer, cb);
     if (frame.opcode === Opcode.CLOSE) core.sentCloseFrame();
   }
+
+  // --- seeds (issue 17): websocket-client's recv_frame / recv_data_frame; see ./frame-recv.ts ---
+  /** The next raw frame (needs `rawFrames: true`); see {@link recvFrame} in ./frame-recv.ts. */
+  recvFrame(): Promise<Frame> {
+    return recvFrame(this);
+  }
+  /** The next data message as `[opcode, frame]` (needs `rawFrames: true`); see ./frame-recv.ts. */
+  recvDataFrame(controlFrame = false): Promise<[Opcode, Frame]> {
+    return recvDataFrame(this, controlFrame);
+  }
+  // --- end seeds ---
 
   /** Resolves once the connection is CLOSED, with the close code and reason. Never rejects. */
   get closed(): Promise<CloseInfo> {
