@@ -16,6 +16,7 @@ import { FrameReader } from '../protocol/reader';
 import type { BinaryType, WebSocketEventMap } from './events';
 import { ConnectionFailedError } from './errors';
 import { MessageQueue, type Message } from './message-queue';
+import { markListenerError } from './listener-error';
 import { Receiver } from './receiver';
 import { Sender, type FlushListener, type SendCallback } from './sender';
 import { TimerEntry } from './timers';
@@ -47,27 +48,6 @@ export interface CoreOptions {
   autoPong: boolean;
   /** Infinity: no limit. */
   maxPendingAutoPongs: number;
-}
-
-/**
- * The last exception seen leaving a listener of a WebSocket event. Listener exceptions
- * propagate as with ws (uncaught, from the socket callback that emitted the event); the
- * receive path marks them on the way out so that it can tell them from its own errors,
- * whatever their class. One slot for the process: only identity is compared.
- */
-let listenerError: unknown = undefined;
-
-/** Marks `err` as thrown by a listener; returns it (for `throw markListenerError(err)`). */
-export function markListenerError(err: unknown): unknown {
-  listenerError = err;
-  return err;
-}
-
-/** Whether `err` came out of a listener (and forgets it). */
-export function wasThrownByListener(err: unknown): boolean {
-  if (err !== listenerError || err === undefined) return false;
-  listenerError = undefined;
-  return true;
 }
 
 /** Where the core reports errors nobody listens to on the WebSocket (the server, if any). */

@@ -9,7 +9,8 @@ import { backend } from '../backend';
 import { ParseFailed, RemoteProtocolError } from '../errors';
 import { Frame, Opcode } from '../frames';
 import { FrameInfo } from '../protocol/reader';
-import { markListenerError, wasThrownByListener, type Core } from './core';
+import type { Core } from './core';
+import { markListenerError, wasThrownByListener } from './listener-error';
 import type { RawData } from './events';
 import type { Message } from './message-queue';
 

@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { ParseFailed } from '../../src/errors';
 import { WebSocket } from '../../src/io';
+import { CloseConnection, Connection, ConnectionType } from '../../src/protocol';
+import { wire } from '../helpers/wire';
 import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_MAX_FRAGMENTS } from '../../src/io/options';
 import { cleanup } from './helpers';
 import { echo, FrameLog, rawPair, type RawPair, type Role } from './raw-peer';
@@ -102,5 +105,23 @@ describe.each<Role>(['server', 'client'])('default maxBufferedAmount, our %s', (
     pair.ours.send(Buffer.alloc(10 * MiB));
     expect(pair.ours.send(Buffer.alloc(10 * MiB))).toBe(false);
     expect(await closed).toEqual([1008, ['WS_ERR_BUFFER_LIMIT']]);
+  });
+});
+
+describe('fragment limit in the sans-IO Connection (it parses with the same FrameReader)', () => {
+  it('200,000 one-byte fragments: a CloseConnection 1008 after the default 131,072', () => {
+    const conn = new Connection(ConnectionType.SERVER);
+    const unit = wire({ opcode: 0, fin: false, payload: 'a', mask: true });
+    const bytes = new Uint8Array(unit.length * 200_000);
+    bytes.set(wire({ opcode: BINARY, fin: false, payload: 'a', mask: true }), 0);
+    for (let i = 1; i < 200_000; i++) bytes.set(unit, i * unit.length);
+    conn.receiveData(bytes);
+    const events = [...conn.events()];
+    const last = events[events.length - 1] as CloseConnection;
+    expect(last).toBeInstanceOf(CloseConnection);
+    expect(last.code).toBe(1008);
+    expect(last.error).toBeInstanceOf(ParseFailed);
+    // Every data event before it is a piece of the refused message (at most 131,072 frames).
+    expect(events.length - 1).toBeLessThanOrEqual(131_072);
   });
 });
