@@ -160,6 +160,7 @@ function* lockstep(input) {
     ctl[0] = c.expectMask ? 1 : 0;
     ctl[1] = c.allowedRsv;
     ctl[2] = c.maxPayload;
+    ctl[15] = c.capacity % 2 === 0 ? c.capacity : 0; // maxFragments: small with even capacities, else none
     if (c.state) ctl.set(c.state, 3);
   }
   let pending = new Uint8Array(0);

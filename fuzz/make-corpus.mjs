@@ -87,7 +87,7 @@ p('text-surrogate', server, [frame({ opcode: 1, payload: bytes(0xed, 0xa0, 0x80)
 p('text-incomplete-at-fin', server, [frame({ opcode: 1, payload: bytes(0x61, 0xf0, 0x9f, 0x98), key: KEY })]);
 p('text-invalid-in-continuation', { ...client, cuts: [5] }, [frame({ opcode: 1, fin: false, payload: bytes(0xe2, 0x82) }), frame({ opcode: 0, payload: bytes(0x28) })]);
 p('binary-not-validated', client, [frame({ opcode: 2, payload: bytes(0xff, 0xfe) })]);
-// Many small fragments (the flood rule) and many frames in one chunk.
+// Many small fragments (the fragment limit) and many frames in one chunk.
 p('many-fragments', { ...client, capacity: 8 }, [
   frame({ opcode: 2, fin: false }),
   ...Array.from({ length: 60 }, () => frame({ opcode: 0, fin: false })),

@@ -65,7 +65,7 @@ bool InRange(double v, double lo, double hi) { return IsInteger(v) && v >= lo &&
 
 // The first slot (0..10) that no parser could have written, or -1. Slots: 0 flags {0,1};
 // 1 allowed RSV 0..7; 2 maxPayload 0..2^53-1; 3 message bits 0..3; 4 Utf8State 0..7;
-// 5, 6 byte counts 0..2^53-1; 7 the frame in progress: 0, or a data-frame header byte
+// 5 a byte count, 6 a frame count, 0..2^53-1; 7 the frame in progress: 0, or a data-frame header byte
 // (opcode 0..2) | IN_PROGRESS (| VALIDATE); 8 its remaining bytes, > 0 exactly when a frame
 // is in progress; 9 a 32-bit key; 10 a key phase 0..3.
 int ExpectedBadSlot(const double* ctl) {
@@ -105,7 +105,7 @@ double DecodeSlot(int slot, uint8_t sel, uint32_t v) {
     case kFrame: return v & 0x3FF;
     case kFrameKey: return v;
     case kFrameKeyPhase: return v % 4;
-    default: return big;  // message bytes, cost, frame remaining
+    default: return big;  // message bytes, message fragments, frame remaining
   }
 }
 
@@ -155,8 +155,8 @@ struct Outcome {
 int CodeFor(int reason) {
   switch (reason) {
     case kFrameTooBig:
-    case kMessageTooBig:
-    case kTooManyFragments: return 1009;
+    case kMessageTooBig: return 1009;
+    case kTooManyFragments: return 1008;
     case kInvalidUtf8:
     case kIncompleteUtf8:
     case kCloseReasonInvalidUtf8: return 1007;
@@ -185,7 +185,10 @@ Outcome Run(const Config& cfg, const uint8_t* stream, size_t len, const std::vec
   ctl[kAllowedRsv] = cfg.allowed_rsv;
   ctl[kMaxPayload] = cfg.max_payload;
   if (cfg.has_state) std::copy(cfg.state, cfg.state + 8, ctl + kMessage);
-  ctl[15] = 12345;  // unused slot: must survive
+  // Config maxFragments (must survive every call): small enough for the inputs to reach
+  // with an even configured capacity, none (0) with an odd one; the same in both runs.
+  ctl[kMaxFragments] = cfg.capacity % 2 == 0 ? static_cast<double>(cfg.capacity) : 0;
+  const double max_fragments = ctl[kMaxFragments];
 
   // Key and phase of the frame in progress, to check unmasking independently.
   uint32_t key = static_cast<uint32_t>(ctl[kFrameKey]);
@@ -224,7 +227,7 @@ Outcome Run(const Config& cfg, const uint8_t* stream, size_t len, const std::vec
       FUZZ_CHECK(n <= capacity);
       for (size_t i = n * kRecordSize; i < rec.size(); i++) FUZZ_CHECK(rec[i] == kSentinel);
       FUZZ_CHECK(ctl[0] == config[0] && ctl[1] == config[1] && ctl[2] == config[2]);
-      FUZZ_CHECK(ctl[15] == 12345);
+      FUZZ_CHECK(ctl[kMaxFragments] == max_fragments);
       for (size_t i = 0; i < before; i++) FUZZ_CHECK(b[i] == kBeforeFill);
       for (size_t i = end; i < end + after; i++) FUZZ_CHECK(b[i] == kAfterFill);
       FUZZ_CHECK(IsInteger(ctl[kConsumed]) && ctl[kConsumed] >= start && ctl[kConsumed] <= end);

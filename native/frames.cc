@@ -95,7 +95,7 @@ int CheckCtl(const double* ctl) {
   if (!IsIntIn(ctl[kMessage], 0, 3)) return kMessage;
   if (!IsIntIn(ctl[kUtf8], 0, 7)) return kUtf8;
   if (!IsIntIn(ctl[kMessageBytes], 0, max_safe)) return kMessageBytes;
-  if (!IsIntIn(ctl[kMessageCost], 0, max_safe)) return kMessageCost;
+  if (!IsIntIn(ctl[kMessageFragments], 0, max_safe)) return kMessageFragments;
   if (!IsIntIn(ctl[kFrame], 0, 0x3ff)) return kFrame;
   const int frame = static_cast<int>(ctl[kFrame]);
   if (frame != 0 && ((frame & kInProgress) == 0 || (frame & 0x0f) > 2)) return kFrame;
@@ -103,6 +103,7 @@ int CheckCtl(const double* ctl) {
   if (!IsIntIn(remaining, 0, max_safe) || (frame != 0) != (remaining > 0)) return kFrameRemaining;
   if (!IsIntIn(ctl[kFrameKey], 0, 4294967295.0)) return kFrameKey;
   if (!IsIntIn(ctl[kFrameKeyPhase], 0, 3)) return kFrameKeyPhase;
+  if (!IsIntIn(ctl[kMaxFragments], 0, max_safe)) return kMaxFragments;
   return -1;
 }
 
@@ -110,7 +111,7 @@ size_t ParseFrames(uint8_t* buf, size_t start, size_t end, double* ctl, int32_t*
   const bool expect_mask = (static_cast<int>(ctl[kFlags]) & kExpectMask) != 0;
   const int allowed_rsv = static_cast<int>(ctl[kAllowedRsv]);
   const uint64_t max_payload = static_cast<uint64_t>(ctl[kMaxPayload]);
-  const uint64_t flood_budget = max_payload > kMinFloodBudget ? max_payload : kMinFloodBudget;
+  const uint64_t max_fragments = static_cast<uint64_t>(ctl[kMaxFragments]);
   int message = static_cast<int>(ctl[kMessage]);
   int utf8 = static_cast<int>(ctl[kUtf8]);
   size_t pos = start;
@@ -228,13 +229,12 @@ size_t ParseFrames(uint8_t* buf, size_t start, size_t end, double* ctl, int32_t*
       continue;
     }
 
-    // A data frame: the message's size budget (bytes, and the flood cost per frame).
-    const uint64_t prev_bytes = opcode == 0 ? static_cast<uint64_t>(ctl[kMessageBytes]) : 0;
-    const uint64_t prev_cost = opcode == 0 ? static_cast<uint64_t>(ctl[kMessageCost]) : 0;
-    const uint64_t bytes = prev_bytes + len;  // both < 2^53: no overflow
+    // A data frame: the message's limits (bytes, and frames: each costs bookkeeping
+    // whatever its size, so a message of 10^6 tiny fragments is refused; 1008 as in ws).
+    const uint64_t bytes = (opcode == 0 ? static_cast<uint64_t>(ctl[kMessageBytes]) : 0) + len;  // < 2^54
     if (bytes > max_payload) return Fail(ctl, pos, 1009, kMessageTooBig, pos, n);
-    const uint64_t cost = prev_cost + (len > kMinFrameCost ? len : kMinFrameCost);
-    if (cost > flood_budget) return Fail(ctl, pos, 1009, kTooManyFragments, pos, n);
+    const uint64_t fragments = (opcode == 0 ? static_cast<uint64_t>(ctl[kMessageFragments]) : 0) + 1;
+    if (fragments > max_fragments && max_fragments != 0) return Fail(ctl, pos, 1008, kTooManyFragments, pos, n);
     bool validate;
     if (opcode == 0) {
       validate = (message & kMsgValidate) != 0;
@@ -247,11 +247,11 @@ size_t ParseFrames(uint8_t* buf, size_t start, size_t end, double* ctl, int32_t*
     if (fin) {
       message = 0;
       ctl[kMessageBytes] = 0;
-      ctl[kMessageCost] = 0;
+      ctl[kMessageFragments] = 0;
     } else {
       message = kFragmented | (validate ? kMsgValidate : 0);
       ctl[kMessageBytes] = static_cast<double>(bytes);
-      ctl[kMessageCost] = static_cast<double>(cost);
+      ctl[kMessageFragments] = static_cast<double>(fragments);
     }
     ctl[kMessage] = message;
 

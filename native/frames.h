@@ -19,7 +19,7 @@ enum CtlSlot : int {
   kMessage = 3,         // state: kFragmented | kMsgValidate
   kUtf8 = 4,            // state: Utf8State of the text message in progress
   kMessageBytes = 5,    // state: payload bytes of the message so far
-  kMessageCost = 6,     // state: flood cost of the message so far
+  kMessageFragments = 6,  // state: data frames of the message so far
   kFrame = 7,           // state: 0, or header byte 0 | kInProgress | kFrameValidate
   kFrameRemaining = 8,  // state: payload bytes of the frame in progress still to come
   kFrameKey = 9,        // state: its masking key, big-endian uint32
@@ -28,6 +28,7 @@ enum CtlSlot : int {
   kError = 12,          // result: 0 or the close code
   kErrorOffset = 13,    // result: index of the offending byte
   kErrorReason = 14,    // result: a Reason
+  kMaxFragments = 15,   // config: most data frames per message, 0..2^53-1; 0: no limit
   kCtlSize = 16,
 };
 
@@ -42,10 +43,6 @@ constexpr int32_t kRecStart = 0x100;
 constexpr int32_t kRecEnd = 0x200;
 constexpr int32_t kRecUtf8 = 0x400;
 
-// The flood rule: each data frame costs max(length, kMinFrameCost) against a budget of
-// max(maxPayload, kMinFloodBudget) per message (see MIN_FRAME_COST in types.ts).
-constexpr uint64_t kMinFrameCost = 128;
-constexpr uint64_t kMinFloodBudget = 1024 * 1024;
 constexpr uint64_t kMaxSafe = (uint64_t{1} << 53) - 1;
 
 // ParseError of src/backend/types.ts.

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../src/backend';
 import { loadNativeAddon } from '../src/backend/native';
 import type { NativeAddon } from '../src/backend/native-addon';
-import { PARSE_CTL_SIZE, ParseCtl } from '../src/backend/types';
+import { PARSE_CTL_SIZE, ParseCtl, ParseError } from '../src/backend/types';
 import { cat, wire, type WireFrame } from './helpers/wire';
 
 let addon: NativeAddon | null = null;
@@ -71,6 +71,8 @@ const caseArb = fc.record({
   allowedRsv: fc.oneof(fc.constant(4), fc.constant(0), fc.integer({ min: 0, max: 7 })),
   maxPayload: fc.oneof({ weight: 1, arbitrary: fc.constantFrom(0, 10, 125, 200) }, { weight: 3, arbitrary: fc.constantFrom(1 << 20, 2 ** 53 - 1) }),
   capacity: fc.integer({ min: 1, max: 5 }),
+  /** Mostly no limit; sometimes so low that the random messages hit it. */
+  maxFragments: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
 });
 
 interface Snapshot {
@@ -80,12 +82,21 @@ interface Snapshot {
   bytes: number[];
 }
 
-function run(parse: Parse, input: Uint8Array, cutsAt: number[], c: { expectMask: boolean; allowedRsv: number; maxPayload: number; capacity: number }): Snapshot[] {
+interface RunConfig {
+  expectMask: boolean;
+  allowedRsv: number;
+  maxPayload: number;
+  capacity: number;
+  maxFragments?: number;
+}
+
+function run(parse: Parse, input: Uint8Array, cutsAt: number[], c: RunConfig): Snapshot[] {
   const buf = input.slice();
   const ctl = new Float64Array(PARSE_CTL_SIZE);
   ctl[ParseCtl.FLAGS] = c.expectMask ? 1 : 0;
   ctl[ParseCtl.ALLOWED_RSV] = c.allowedRsv;
   ctl[ParseCtl.MAX_PAYLOAD] = c.maxPayload;
+  ctl[ParseCtl.MAX_FRAGMENTS] = c.maxFragments ?? 0;
   const records = new Int32Array(c.capacity * 3);
   const out: Snapshot[] = [];
   let start = 0;
@@ -137,6 +148,7 @@ describe('parseFrames parity: native vs js', () => {
     if (process.env.PARITY_STATS) console.log(stats);
     expect(stats.records).toBeGreaterThan(400);
     expect(Object.keys(stats.errors).length).toBeGreaterThan(8);
+    expect(stats.errors[ParseError.TOO_MANY_FRAGMENTS], 'the fragment limit was never reached').toBeGreaterThan(0);
   });
 
   it('agrees under every SIMD kernel the CPU has (unmasking and UTF-8 checks inside the parser)', () => {
@@ -199,7 +211,7 @@ describe('parseFrames parity: native vs js', () => {
       (a) => (a[3] = new Float64Array(15)),
       (a) => (a[4] = new Uint32Array(3)),
       (a) => (a[4] = new Int32Array(2)),
-      ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10].flatMap((slot) =>
+      ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15].flatMap((slot) =>
         [-1, 0.5, NaN, Infinity, 2 ** 53, 0x100, 5].map((v) => (a: unknown[]) => {
           (a[3] as Float64Array)[slot] = v;
         }),

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 
-import { ParseFailed } from '../src/errors';
-import { FrameReader, type FrameReaderOptions } from '../src/protocol/reader';
+import { LocalProtocolError, ParseFailed } from '../src/errors';
+import { DEFAULT_MAX_FRAGMENTS, FrameReader, type FrameReaderOptions } from '../src/protocol/reader';
 import { cat, split, wire, type WireFrame } from './helpers/wire';
 
 type Role = FrameReaderOptions['role'];
@@ -224,7 +224,7 @@ describe('FrameReader: large frames and limits', () => {
     expect(reader.stats.assemblies).toBe(0);
   });
 
-  it('flood rule: 65,536 fragments of 64 bytes pass under the default limits', () => {
+  it('fragment limit: 65,536 fragments of 64 bytes pass under the default limits', () => {
     const n = 65536;
     const mid = wire({ opcode: 0, fin: false, payload: new Uint8Array(64), mask: true });
     const bytes = cat(wire({ opcode: 2, fin: false, payload: new Uint8Array(64), mask: true }), new Uint8Array(mid.length * (n - 2)), wire({ opcode: 0, payload: new Uint8Array(64), mask: true }));
@@ -242,7 +242,7 @@ describe('FrameReader: large frames and limits', () => {
     expect(total).toBe(4 * 1024 * 1024);
   });
 
-  it('flood rule: 10^6 empty fragments are refused with 1009', () => {
+  it('fragment limit: 10^6 empty fragments are refused with 1008 after maxFragments', () => {
     const n = 1_000_000;
     const mid = wire({ opcode: 0, fin: false, mask: true });
     const bytes = new Uint8Array(mid.length * n);
@@ -257,10 +257,41 @@ describe('FrameReader: large frames and limits', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ParseFailed);
-    expect((error as ParseFailed).code).toBe(1009);
-    expect((error as ParseFailed).message).toMatch(/too many small fragments/);
-    // 64 MiB / 128 bytes per frame
-    expect(frames).toBe(524288);
+    expect((error as ParseFailed).code).toBe(1008);
+    expect((error as ParseFailed).message).toMatch(/more fragments than maxFragments/);
+    expect(frames).toBe(DEFAULT_MAX_FRAGMENTS);
+  });
+
+  it('fragment limit: maxFragments frames pass, one more is refused; a new message starts from zero; 0 disables', () => {
+    const message = (n: number): Uint8Array => {
+      const mid = wire({ opcode: 0, fin: false, payload: 'x', mask: true });
+      const out = new Uint8Array(mid.length * n);
+      for (let i = 0; i < n; i++) out.set(i === 0 || i === n - 1 ? wire({ opcode: i === 0 ? 1 : 0, fin: i === n - 1, payload: 'x', mask: true }) : mid, i * mid.length);
+      return out;
+    };
+    const count = (reader: FrameReader, bytes: Uint8Array): number => {
+      let frames = 0;
+      reader.feed(bytes, () => frames++);
+      return frames;
+    };
+    const reader = new FrameReader({ role: 'server', maxFragments: 3 });
+    expect(count(reader, cat(message(3), message(1), message(3)))).toBe(7);
+    expect(() => count(reader, message(4))).toThrow(/more fragments than maxFragments/);
+    expect((reader.error as ParseFailed).code).toBe(1008);
+    expect(count(new FrameReader({ role: 'server', maxFragments: 0 }), message(200_000))).toBe(200_000);
+    expect(() => new FrameReader({ role: 'server', maxFragments: -1 })).toThrow(RangeError);
+  });
+
+  it('a handler that throws: the exception propagates, and the reader refuses to go on with a gap', () => {
+    const reader = new FrameReader({ role: 'server' });
+    const two = cat(wire({ opcode: 1, payload: 'a', mask: true }), wire({ opcode: 1, payload: 'b', mask: true }));
+    const boom = new Error('listener bug');
+    expect(() =>
+      reader.feed(two, () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
+    expect(() => reader.feed(wire({ opcode: 1, payload: 'c', mask: true }), () => undefined)).toThrow(LocalProtocolError);
   });
 });
 

@@ -111,8 +111,8 @@ export const ParseCtl = Object.freeze({
   UTF8: 4,
   /** State. Payload bytes of the message in progress, counted at each frame header. */
   MESSAGE_BYTES: 5,
-  /** State. Flood cost of the message in progress: sum of max(length, {@link MIN_FRAME_COST}). */
-  MESSAGE_COST: 6,
+  /** State. Data frames of the message in progress so far (its first frame included). */
+  MESSAGE_FRAGMENTS: 6,
   /** State. 0, or the data frame in progress: header byte 0 | {@link ParseFrame} bits. */
   FRAME: 7,
   /** State. Payload bytes of the frame in progress still to come. */
@@ -129,6 +129,11 @@ export const ParseCtl = Object.freeze({
   ERROR_OFFSET: 13,
   /** Result. A {@link ParseError} saying what was wrong. */
   ERROR_REASON: 14,
+  /**
+   * Config. Most data frames one message may have, 0..2^53-1; 0: no limit. More: 1008
+   * ({@link ParseError.TOO_MANY_FRAGMENTS}).
+   */
+  MAX_FRAGMENTS: 15,
 } as const);
 
 /** Number of slots of the `ctl` array of {@link Backend.parseFrames}. */
@@ -175,16 +180,13 @@ export const ParseRecord = Object.freeze({
 } as const);
 
 /**
- * Every data frame is charged at least this many bytes against the message's size budget
- * (the flood rule): a message may not be made of more than
- * max(maxPayload, {@link MIN_FLOOD_BUDGET}) / 128 tiny fragments. With the default 64 MiB
- * limit, 65,536 fragments of 64 bytes (a 4 MiB message, charged 8 MiB) pass, while 10^6
- * empty fragments (charged 128 MB) are refused with 1009: a peer cannot make the receiver
- * spend per-frame work and bookkeeping without also spending bandwidth budget.
+ * Default most fragments (data frames) of one message: 131,072 (ws 8.21's default; ws 8.23
+ * lowered it to 16,384). Each frame costs the receiver a record and some bookkeeping whatever
+ * its size, so a message of 10^6 one-byte fragments is refused (1008) rather than accepted,
+ * while a 4 MiB message sent as 65,536 fragments of 64 bytes (Autobahn 9.3.1 / 9.4.1, which
+ * ws 8.23's default refuses) passes.
  */
-export const MIN_FRAME_COST = 128;
-/** The flood budget is never smaller than this, so tiny maxPayload values still allow fragments. */
-export const MIN_FLOOD_BUDGET = 1024 * 1024;
+export const DEFAULT_MAX_FRAGMENTS = 128 * 1024;
 
 /** What {@link Backend.parseFrames} found wrong (`ctl[ParseCtl.ERROR_REASON]`). */
 export enum ParseError {
@@ -215,7 +217,7 @@ export enum ParseError {
   FRAME_TOO_BIG = 12,
   /** A message whose fragments add up to more than maxPayload. 1009. */
   MESSAGE_TOO_BIG = 13,
-  /** The flood rule: too many small fragments in one message. 1009. */
+  /** A message with more data frames than maxFragments. 1008 (as ws: a policy limit). */
   TOO_MANY_FRAGMENTS = 14,
   /** Invalid UTF-8 in a text message (§5.6, §8.1). 1007. */
   INVALID_UTF8 = 15,

@@ -16,6 +16,7 @@ import { FrameReader } from '../protocol/reader';
 import type { BinaryType, WebSocketEventMap } from './events';
 import { ConnectionFailedError } from './errors';
 import { MessageQueue, type Message } from './message-queue';
+import { markListenerError } from './listener-error';
 import { Receiver } from './receiver';
 import { Sender, type FlushListener, type SendCallback } from './sender';
 import { TimerEntry } from './timers';
@@ -36,6 +37,8 @@ export interface CoreOwner {
 /** Connection options the core reads (already defaulted). */
 export interface CoreOptions {
   maxPayload: number;
+  /** 0: no limit (the parser's convention). */
+  maxFragments: number;
   closeTimeout: number;
   highWaterMark: number;
   maxBufferedAmount: number;
@@ -43,6 +46,8 @@ export interface CoreOptions {
   heartbeatTimeout: number;
   rawFrames: boolean;
   autoPong: boolean;
+  /** Infinity: no limit. */
+  maxPendingAutoPongs: number;
 }
 
 /** Where the core reports errors nobody listens to on the WebSocket (the server, if any). */
@@ -72,6 +77,10 @@ function socketOnDrain(this: CoreSocket): void {
   if (core === undefined) return;
   core.flushPong();
   core.checkDrain();
+}
+/** Whether the socket's write buffer is full: the peer is not reading what we send. */
+function backedUp(s: Duplex | null): boolean {
+  return (s as { writableNeedDrain?: boolean } | null)?.writableNeedDrain === true;
 }
 function onCloseTimeout(core: Core): void {
   core.socket?.destroy();
@@ -109,11 +118,14 @@ export class Core implements FlushListener {
   private awaitingPong = false;
   private needDrain = false;
   /**
-   * The automatic answer to the latest ping, not yet queued (ping flood policy,
-   * docs/security.md): at most one per socket read, and none while the socket's write
-   * buffer is full — a peer that pings without reading our pongs cannot grow our memory.
+   * While the socket's write buffer is full, pings are not answered at once: only the
+   * latest one's payload is kept here (RFC 6455 §5.5.3), its pong sent at 'drain', and
+   * `pendingAutoPongs` counts the pings waiting (ping flood policy, docs/security.md).
+   * Length -1: none. One small buffer, reused: a copy of each ping would pin pool slabs.
    */
   private pendingPong: Buffer | null = null;
+  private pendingPongLength = -1;
+  private pendingAutoPongs = 0;
   queue: MessageQueue | null = null;
   private closedResolvers: Array<(v: { code: number; reason: string }) => void> | null = null;
   paused = false;
@@ -130,7 +142,12 @@ export class Core implements FlushListener {
     this.socket = s;
     this.sender = new Sender(s);
     this.sender.flushListener = this;
-    this.reader = new FrameReader({ role: isServer ? 'server' : 'client', maxPayload: this.options.maxPayload, allowedRsv });
+    this.reader = new FrameReader({
+      role: isServer ? 'server' : 'client',
+      maxPayload: this.options.maxPayload,
+      maxFragments: this.options.maxFragments,
+      allowedRsv,
+    });
     this.receiver = new Receiver(this);
     s[kSocketCore] = this;
     if ('setNoDelay' in s && typeof s.setNoDelay === 'function') (s as unknown as import('node:net').Socket).setNoDelay(true);
@@ -193,16 +210,18 @@ export class Core implements FlushListener {
     if (err !== null) this.emitError(err, isHandlerError);
   }
 
-  /** Reports an error: to 'error' listeners if any, else to the server's sink, else nowhere. */
+  /**
+   * Reports an error: to 'error' listeners if any (what they throw propagates, as with ws),
+   * else to the server's sink, else, for a bug of ours, as a process warning.
+   */
   emitError(err: Error, isHandlerError: boolean): void {
     if (this.owner.listenerCount('error') > 0) {
       try {
         this.owner.emit('error', err);
-        return;
       } catch (inner) {
-        err = inner instanceof Error ? inner : err;
-        isHandlerError = true;
+        throw markListenerError(inner);
       }
+      return;
     }
     if (this.errorSink !== null) this.errorSink(err, isHandlerError);
     else if (isHandlerError) process.emitWarning(err);
@@ -241,17 +260,11 @@ export class Core implements FlushListener {
     // A peer that does not read would make memory grow without bound: past the limit the
     // connection is closed (1008) instead. One large message into an empty buffer is fine.
     if (before > 0 && after > this.options.maxBufferedAmount) {
-      this.closeCode = 1008;
-      this.closeReason = Buffer.from('send buffer limit exceeded');
-      const err = new ConnectionFailedError(
+      this.dropSlowPeer(
+        'send buffer limit exceeded',
         `bufferedAmount ${after} exceeds maxBufferedAmount ${this.options.maxBufferedAmount}: the peer does not read fast enough`,
         'WS_ERR_BUFFER_LIMIT',
-        1008,
       );
-      this.receiving = false;
-      this.readyState = CLOSING;
-      this.socket!.destroy();
-      this.emitError(err, false);
       return false;
     }
     if (after < this.options.highWaterMark) return true;
@@ -268,38 +281,65 @@ export class Core implements FlushListener {
   checkDrain(): void {
     if (this.needDrain && this.readyState === OPEN && this.bufferedAmount < this.options.highWaterMark) {
       this.needDrain = false;
+      // What a listener throws propagates (from the socket's 'drain' or the flush that made
+      // room); the flag is already reset.
       try {
         this.owner.emit('drain');
       } catch (err) {
-        this.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
+        throw markListenerError(err);
       }
     }
   }
 
   /**
-   * Keeps `payload` as the pong to send (RFC 6455 §5.5.3: when pings arrive faster than
-   * they are answered, answering only the most recent one is allowed). Copied: `payload`
-   * is a view of the socket's chunk and the pong may wait for 'drain'.
+   * Closes a peer that does not read what we send (1008): the socket is destroyed at once,
+   * since a close frame could not get past the bytes it left unread.
    */
-  queuePong(payload: Uint8Array): void {
-    this.pendingPong = Buffer.from(payload);
+  private dropSlowPeer(reason: string, message: string, code: string): void {
+    this.closeCode = 1008;
+    this.closeReason = Buffer.from(reason);
+    this.receiving = false;
+    this.readyState = CLOSING;
+    this.socket!.destroy();
+    this.emitError(new ConnectionFailedError(message, code, 1008), false);
   }
 
   /**
-   * Queues the pending pong unless the socket still holds bytes the peer has not read
-   * (`writableNeedDrain`: then 'drain' calls this again). Called after each socket read.
+   * The automatic answer to a ping (RFC 6455 §5.5.2), queued now: it leaves in this read's
+   * write, ahead of whatever handlers send for later frames (so a ping between fragments is
+   * answered before the echo of their message). While the peer does not read (the socket's
+   * buffer is full) only the latest ping is kept, for 'drain' (§5.5.3 allows answering only
+   * the most recent), and past `maxPendingAutoPongs` such pings the peer is dropped (1008):
+   * a ping flood cannot grow our memory. Returns false when the connection was dropped.
    */
-  flushPong(): void {
-    const pong = this.pendingPong;
-    if (pong === null) return;
-    if (this.closeFrameSent || this.readyState !== OPEN) {
-      this.pendingPong = null;
-      return;
+  autoPong(payload: Uint8Array): boolean {
+    if (!backedUp(this.socket)) {
+      this.sendControl(Opcode.PONG, payload);
+      return true;
     }
-    const s = this.socket;
-    if (s !== null && (s as { writableNeedDrain?: boolean }).writableNeedDrain === true) return;
-    this.pendingPong = null;
-    this.sendControl(Opcode.PONG, pong);
+    if (++this.pendingAutoPongs > this.options.maxPendingAutoPongs) {
+      this.dropSlowPeer(
+        'too many pending pongs',
+        `more than maxPendingAutoPongs (${this.options.maxPendingAutoPongs}) pings wait for a pong: the peer does not read`,
+        'WS_ERR_TOO_MANY_PENDING_PONGS',
+      );
+      return false;
+    }
+    // Copied: `payload` is a view of the socket's chunk (control payloads are <= 125 bytes).
+    const keep = (this.pendingPong ??= Buffer.allocUnsafeSlow(125));
+    keep.set(payload, 0);
+    this.pendingPongLength = payload.length;
+    return true;
+  }
+
+  /** 'drain': the peer reads again; the kept pong (if any) leaves now. */
+  flushPong(): void {
+    this.pendingAutoPongs = 0;
+    const len = this.pendingPongLength;
+    if (len < 0) return;
+    this.pendingPongLength = -1;
+    if (this.closeFrameSent || this.readyState !== OPEN) return;
+    this.sendControl(Opcode.PONG, this.pendingPong!.subarray(0, len));
   }
 
   /** Queues a control frame (§5.5: at most 125 bytes, checked by the caller). */
@@ -309,12 +349,12 @@ export class Core implements FlushListener {
 
   /** Queues a close frame after everything already queued (§7.1.2). */
   sendClose(code: number | undefined, reason: Uint8Array | string = EMPTY): void {
-    // A ping answered in the same read as the close (ping, close) keeps its pong, ahead of
-    // the close frame; after the close frame no pong may follow.
-    const pong = this.pendingPong;
-    if (pong !== null) {
-      this.pendingPong = null;
-      if ((this.socket as { writableNeedDrain?: boolean } | null)?.writableNeedDrain !== true) this.sendControl(Opcode.PONG, pong);
+    // A pong kept for 'drain' goes ahead of the close frame if the socket can take it now;
+    // after the close frame no pong may follow.
+    const len = this.pendingPongLength;
+    if (len >= 0) {
+      this.pendingPongLength = -1;
+      if (!backedUp(this.socket)) this.sendControl(Opcode.PONG, this.pendingPong!.subarray(0, len));
     }
     let payload: Buffer = EMPTY;
     if (code !== undefined) {
@@ -413,14 +453,11 @@ export class Core implements FlushListener {
     this.readyState = CLOSED;
     const reason = this.closeReason.toString();
     this.queue?.close(this.closeCode, reason);
-    try {
-      this.owner.emit('close', this.closeCode, this.closeReason);
-    } catch (err) {
-      this.emitError(err instanceof Error ? err : new Error(String(err)), true);
-    }
     const resolvers = this.closedResolvers;
     this.closedResolvers = null;
     if (resolvers !== null) for (const r of resolvers) r({ code: this.closeCode, reason });
+    // Last: what a 'close' listener throws propagates (as with ws), after our bookkeeping.
+    this.owner.emit('close', this.closeCode, this.closeReason);
   }
 
   /** The `closed` promise: resolves with the close code and reason once CLOSED. */

@@ -1,7 +1,7 @@
 /**
  * Options shared by both ends of a connection, their defaults, and how they are read.
  */
-import { DEFAULT_MAX_PAYLOAD } from '../protocol/reader';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from '../protocol/reader';
 import type { CoreOptions } from './core';
 
 /** The heartbeat: ping every `interval` ms, terminate when no pong came within `timeout` ms. */
@@ -16,6 +16,12 @@ export interface ConnectionOptions {
   /** Largest message (and frame) accepted, in bytes; larger: close 1009. Default 64 MiB. */
   maxPayload?: number;
   /**
+   * Most frames one message may be sent in; more: close 1008 (as ws). Default 131,072: a
+   * 4 MiB message in 65,536 fragments of 64 bytes passes, 10^6 tiny fragments do not.
+   * `0` or `Infinity` disables (docs/security.md).
+   */
+  maxFragments?: number;
+  /**
    * How long to wait for the peer to finish the closing handshake and close TCP after a
    * close frame was sent, in ms; then the socket is destroyed. Default 30,000.
    */
@@ -25,15 +31,23 @@ export interface ConnectionOptions {
   /**
    * Past this bufferedAmount the peer is too slow: the connection is closed (code 1008)
    * instead of memory growing. A single message sent while nothing is buffered never trips
-   * it. Default 64 MiB; `Infinity` disables.
+   * it. Default 16 MiB (Bun's backpressureLimit): what a peer that sends and never reads
+   * can make us hold. `Infinity` disables.
    */
   maxBufferedAmount?: number;
   /** Ping every `interval` ms (a number is the interval), terminate when no pong follows. */
   heartbeat?: number | HeartbeatOptions;
   /** Emit every received frame as a 'frame' event (a Frame from wscore's frames module). */
   rawFrames?: boolean;
-  /** Answer pings automatically (default true, as ws). */
+  /** Answer pings automatically (default true, as ws), each in order (RFC 6455 §5.5.2). */
   autoPong?: boolean;
+  /**
+   * Most pings left unanswered because the peer does not read what we send (our socket's
+   * write buffer is full): past it the connection is closed (1008) and the socket
+   * destroyed. Meanwhile only the latest ping keeps its pong (§5.5.3), sent at 'drain'.
+   * Default 60 (ws 8.23's option and default); `0` or `Infinity` disables.
+   */
+  maxPendingAutoPongs?: number;
   /**
    * Accepted for ws compatibility and ignored: UTF-8 is validated inside the frame parser,
    * where it costs almost nothing (RFC 6455 §8.1 requires it).
@@ -49,8 +63,12 @@ export { DEFAULT_MAX_PAYLOAD };
 export const DEFAULT_CLOSE_TIMEOUT = 30_000;
 /** Default high-water mark of send(): 16 KiB, the socket's own default. */
 export const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
-/** Default bound on buffered outbound bytes before a slow peer is closed: 64 MiB. */
-export const DEFAULT_MAX_BUFFERED_AMOUNT = 64 * 1024 * 1024;
+/** Default bound on buffered outbound bytes before a slow peer is closed: 16 MiB (as Bun). */
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
+/** Default most fragments of one message (131,072; see DEFAULT_MAX_FRAGMENTS in backend/types). */
+export { DEFAULT_MAX_FRAGMENTS };
+/** Default most unanswered pings of a peer that does not read: 60 (as ws 8.23). */
+export const DEFAULT_MAX_PENDING_AUTO_PONGS = 60;
 /** Default opening handshake timeout: 10 s. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
@@ -89,9 +107,13 @@ function readCoreOptions(o: ConnectionOptions): CoreOptions {
     timeout = positive('heartbeat.timeout', hb.timeout, interval);
   }
   const maxPayload = positive('maxPayload', o.maxPayload, DEFAULT_MAX_PAYLOAD, true);
+  const maxFragments = positive('maxFragments', o.maxFragments, DEFAULT_MAX_FRAGMENTS, true);
+  const maxPendingAutoPongs = positive('maxPendingAutoPongs', o.maxPendingAutoPongs, DEFAULT_MAX_PENDING_AUTO_PONGS, true);
   return {
     // The parser wants a safe integer; "unlimited" is capped at what a number holds exactly.
     maxPayload: Number.isFinite(maxPayload) ? Math.floor(maxPayload) : Number.MAX_SAFE_INTEGER,
+    // The parser's "no limit" is 0, as ws's.
+    maxFragments: Number.isFinite(maxFragments) ? Math.floor(maxFragments) : 0,
     closeTimeout: positive('closeTimeout', o.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
     highWaterMark: positive('highWaterMark', o.highWaterMark, DEFAULT_HIGH_WATER_MARK, true),
     maxBufferedAmount: positive('maxBufferedAmount', o.maxBufferedAmount, DEFAULT_MAX_BUFFERED_AMOUNT),
@@ -99,5 +121,6 @@ function readCoreOptions(o: ConnectionOptions): CoreOptions {
     heartbeatTimeout: timeout,
     rawFrames: o.rawFrames === true,
     autoPong: o.autoPong !== false,
+    maxPendingAutoPongs: maxPendingAutoPongs === 0 ? Infinity : maxPendingAutoPongs,
   };
 }

@@ -10,14 +10,15 @@ import { ParseFailed, RemoteProtocolError } from '../errors';
 import { Frame, Opcode } from '../frames';
 import { FrameInfo } from '../protocol/reader';
 import type { Core } from './core';
+import { markListenerError, wasThrownByListener } from './listener-error';
 import type { RawData } from './events';
 import type { Message } from './message-queue';
 
 /**
  * Fragments shorter than this are copied into a run buffer of the message instead of kept
- * as views: a view costs ~100 bytes of heap whatever its length, so 524,288 one-byte
- * fragments (what the flood rule lets through under the default maxPayload) would hold
- * ~55 MiB of views for 0.5 MiB of data. Copied, a message's memory is its bytes
+ * as views: a view costs ~100 bytes of heap whatever its length, so 131,072 one-byte
+ * fragments (what the default maxFragments lets through) would hold ~14 MiB of views for
+ * 128 KiB of data. Copied, a message's memory is its bytes
  * (docs/security.md). (Not Buffer.from: below 4 KiB it copies into Node's shared 8 KiB
  * pool, and a kept 1 KiB copy would pin a whole slab of other, dead allocations.)
  */
@@ -46,7 +47,16 @@ export class Receiver {
 
   constructor(private readonly core: Core) {}
 
-  /** One socket read: one parse, and everything sent meanwhile leaves in one write. */
+  /**
+   * One socket read: one parse, and everything sent meanwhile (echoes, pongs in the order
+   * of their pings, a close echo) leaves in one write.
+   *
+   * An exception thrown by a listener ('message', 'ping', 'pong', 'frame', 'error')
+   * propagates from here, i.e. from the socket's 'data' callback, uncaught, as with ws.
+   * First our state is made consistent: the frames after it in this read are lost, so the
+   * connection cannot go on and is failed (1011) unless it was already closing, and what
+   * was queued is written.
+   */
   onData(chunk: Buffer): void {
     const core = this.core;
     if (!core.receiving) return;
@@ -55,10 +65,16 @@ export class Receiver {
     try {
       core.reader!.feed(chunk, receiverFrame, this);
     } catch (err) {
-      this.onError(err);
+      if (!wasThrownByListener(err)) {
+        this.onError(err);
+        return;
+      }
+      this.fragments = this.run = null;
+      if (core.receiving) core.fail(1011, 'internal error', null, false);
+      throw err;
+    } finally {
+      sender.uncork();
     }
-    core.flushPong();
-    sender.uncork();
   }
 
   /** @internal One complete frame from the reader. */
@@ -110,8 +126,8 @@ export class Receiver {
    * `fragments` is the message), so that what a message holds is about its own bytes:
    * - small ones are copied into the run (empty ones add nothing);
    * - a large one is kept as the view it is only if it is most of the buffer it views: a
-   *   view keeps its whole socket chunk alive, and control frames (not charged by the
-   *   flood rule) could fill the rest of each chunk — 4 KiB fragments each followed by
+   *   view keeps its whole socket chunk alive, and control frames (not counted by
+   *   maxFragments) could fill the rest of each chunk — 4 KiB fragments each followed by
    *   60 KiB of pings would otherwise pin 16x the message's size. Otherwise it is copied
    *   (Buffer.from does not pool at this size).
    */
@@ -165,35 +181,48 @@ export class Receiver {
   private deliver(data: RawData, isBinary: boolean): void {
     const queue = this.core.queue;
     if (queue !== null) queue.push(toMessage(data, isBinary));
-    this.core.owner.emit('message', data, isBinary);
+    try {
+      this.core.owner.emit('message', data, isBinary);
+    } catch (err) {
+      throw markListenerError(err);
+    }
   }
 
   private control(opcode: number, payload: Buffer): void {
     const core = this.core;
     if (opcode === Opcode.PING) {
-      // RFC 6455 §5.5.2: answer with a pong carrying the same payload, as soon as practical;
-      // §5.5.3 lets us answer only the latest of several pings: the pong leaves when this
-      // read is handled, or at 'drain' if the peer is not reading (ping flood policy).
-      if (core.options.autoPong && !core.closeFrameSent) core.queuePong(payload);
-      core.owner.emit('ping', payload);
+      // RFC 6455 §5.5.2: a pong with the same payload, queued now so it leaves ahead of what
+      // handlers send for later frames (never after our close frame: §5.5.1).
+      if (core.options.autoPong && !core.closeFrameSent && !core.autoPong(payload)) return;
+      try {
+        core.owner.emit('ping', payload);
+      } catch (err) {
+        throw markListenerError(err);
+      }
     } else if (opcode === Opcode.PONG) {
       core.pongReceived();
-      core.owner.emit('pong', payload);
+      try {
+        core.owner.emit('pong', payload);
+      } catch (err) {
+        throw markListenerError(err);
+      }
     } else {
       this.fragments = this.run = null;
       core.receivedClose(payload);
     }
   }
 
+  /** An error of ours while handling a read (a listener's propagates: see onData). */
   private onError(err: unknown): void {
     const core = this.core;
     this.fragments = this.run = null;
     if (err instanceof RemoteProtocolError && (err === core.reader!.error || err.closeCode !== 1011)) {
-      // RFC 6455 §7.1.7: fail the connection with the code the violation calls for (from
-      // the parser: 1002, 1007, 1009; from inflating or checking a whole message: 1007, 1009).
+      // RFC 6455 §7.1.7: fail the connection with the code the violation calls for (from the
+      // parser: 1002, 1007, 1008, 1009; from inflating or checking a message: 1007, 1009).
       core.fail(err.closeCode, err.message, err, false);
     } else {
-      // A user listener threw: this connection ends (1011) but the process lives on.
+      // A bug of ours: this connection ends (1011), the error is reported (a process warning
+      // if nobody listens), the process lives on.
       core.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
     }
   }
@@ -205,7 +234,11 @@ export class Receiver {
       rsv2: (info & FrameInfo.RSV2) !== 0,
       rsv3: (info & FrameInfo.RSV3) !== 0,
     });
-    this.core.owner.emit('frame', frame);
+    try {
+      this.core.owner.emit('frame', frame);
+    } catch (err) {
+      throw markListenerError(err);
+    }
   }
 }
 

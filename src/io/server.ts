@@ -136,9 +136,9 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     this.WebSocketClass = options.WebSocket ?? WebSocket;
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.maxPayload = coreOptions(options).maxPayload;
-    const { maxPayload, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong } = options;
+    const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
     // Frozen: every connection then shares one checked CoreOptions (see coreOptions).
-    this.connectionOptions = Object.freeze({ maxPayload, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong });
+    this.connectionOptions = Object.freeze({ maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs });
     this.ownServer = options.port !== undefined;
     if (options.port !== undefined) {
       const server = http.createServer({ maxHeaderSize: options.maxHeaderSize ?? 16384 }, (_req, res) => {

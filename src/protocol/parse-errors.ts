@@ -60,7 +60,7 @@ export function describeParseError(reason: number, buf: Uint8Array, frameAt: num
     case ParseError.MESSAGE_TOO_BIG:
       return `fragmented message exceeds maxPayload (${maxPayload} bytes)`;
     case ParseError.TOO_MANY_FRAGMENTS:
-      return 'fragmented message has too many small fragments (each frame counts at least 128 bytes against maxPayload)';
+      return 'fragmented message has more fragments than maxFragments allows';
     case ParseError.INVALID_UTF8:
       return `invalid UTF-8 in a text message (byte 0x${(buf[offset] ?? 0).toString(16).padStart(2, '0')})`;
     case ParseError.INCOMPLETE_UTF8:

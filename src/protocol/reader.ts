@@ -17,8 +17,8 @@
  * delivered payloads are views of it. Sans-IO: no sockets, timers or promises.
  */
 import { backend as defaultBackend, type Backend } from '../backend';
-import { PARSE_CTL_SIZE, ParseCtl, ParseFlags, ParseRecord } from '../backend/types';
-import { ParseFailed } from '../errors';
+import { DEFAULT_MAX_FRAGMENTS, PARSE_CTL_SIZE, ParseCtl, ParseFlags, ParseRecord } from '../backend/types';
+import { LocalProtocolError, ParseFailed } from '../errors';
 import { describeParseError } from './parse-errors';
 
 /** Bits of the `info` number handed to a {@link FrameHandler}. */
@@ -56,6 +56,11 @@ export interface FrameReaderOptions {
   role: 'client' | 'server';
   /** Largest frame or message payload accepted, in bytes (default 64 MiB; above: 1009). */
   maxPayload?: number;
+  /**
+   * Most data frames one message may have (default {@link DEFAULT_MAX_FRAGMENTS}; 0: no
+   * limit; more: 1008).
+   */
+  maxFragments?: number;
   /** RSV bits the negotiated extensions use (RSV1=4, RSV2=2, RSV3=1; default 0). */
   allowedRsv?: number;
   /**
@@ -70,6 +75,7 @@ export interface FrameReaderOptions {
 
 /** Default maxPayload: 64 MiB (docs/security.md). */
 export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+export { DEFAULT_MAX_FRAGMENTS };
 
 /** Buffer's species constructor: `new FastBuffer(arrayBuffer, offset, length)` is a Buffer view. */
 const FastBuffer = ((Buffer as unknown as Record<symbol, unknown>)[Symbol.species] ?? Uint8Array) as new (b: ArrayBufferLike, o: number, l: number) => Uint8Array;
@@ -128,6 +134,7 @@ export class FrameReader {
   private readonly flags: number;
   private allowedRsv: number;
   private readonly maxPayload: number;
+  private readonly maxFragments: number;
   /**
    * The parser's state slots after the last call (see {@link STATE_SLOTS}), made the first
    * time a call ends inside a frame or message and reused after; `inProgress` says whether
@@ -149,6 +156,8 @@ export class FrameReader {
   /** Stream offset of the first byte not yet consumed (for error messages). */
   private streamPos = 0;
   private failure: ParseFailed | null = null;
+  /** A handler threw during a feed: the frames after it in that chunk are lost. */
+  private broken = false;
   private counters: FrameReaderStats | null = null;
 
   /**
@@ -160,9 +169,10 @@ export class FrameReader {
   }
 
   constructor(options: FrameReaderOptions) {
-    const { role, maxPayload = DEFAULT_MAX_PAYLOAD, allowedRsv = 0, batchSize = DEFAULT_BATCH } = options;
+    const { role, maxPayload = DEFAULT_MAX_PAYLOAD, maxFragments = DEFAULT_MAX_FRAGMENTS, allowedRsv = 0, batchSize = DEFAULT_BATCH } = options;
     if (role !== 'client' && role !== 'server') throw new TypeError('role must be "client" or "server"');
     if (!Number.isSafeInteger(maxPayload) || maxPayload < 0) throw new RangeError('maxPayload must be a non-negative safe integer');
+    if (!Number.isSafeInteger(maxFragments) || maxFragments < 0) throw new RangeError('maxFragments must be a non-negative safe integer');
     if (!Number.isInteger(allowedRsv) || allowedRsv < 0 || allowedRsv > 7) throw new RangeError('allowedRsv must be an integer from 0 to 7');
     if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError('batchSize must be a positive integer');
     const be = options.backend ?? defaultBackend;
@@ -171,6 +181,7 @@ export class FrameReader {
     this.flags = role === 'server' ? ParseFlags.EXPECT_MASK : 0;
     this.allowedRsv = allowedRsv;
     this.maxPayload = maxPayload;
+    this.maxFragments = maxFragments;
   }
 
   /** The error that stopped the reader, if any. */
@@ -191,15 +202,27 @@ export class FrameReader {
 
   /**
    * The fast path: parses `chunk` and calls `onFrame` (with `this` = `thisArg`) for every
-   * complete frame in order. `onFrame` must not throw. Throws {@link ParseFailed} after
-   * delivering the frames that preceded a violation; once failed, every later call throws
-   * the same error. (A shared handler and a `thisArg`, rather than a closure per connection,
-   * keep an idle connection small.)
+   * complete frame in order. Throws {@link ParseFailed} after delivering the frames that
+   * preceded a violation; once failed, every later call throws the same error. An exception
+   * thrown by `onFrame` propagates as it is, and the frames after it in the chunk are lost
+   * (already parsed): the reader is then unusable, and later calls throw a
+   * LocalProtocolError rather than go on with a gap in the stream. (A shared handler and a
+   * `thisArg`, rather than a closure per connection, keep an idle connection small.)
    */
   feed<This = unknown>(chunk: Uint8Array, onFrame: FrameHandler<This>, thisArg?: This): void {
     if (this.failure !== null) throw this.failure;
+    if (this.broken) throw new LocalProtocolError('a frame handler threw earlier: this FrameReader lost frames and cannot go on');
     if (!(chunk instanceof Uint8Array)) throw new TypeError('chunk must be a Uint8Array');
     if (chunk.length === 0) return;
+    try {
+      this.feedChunk(chunk, onFrame as FrameHandler, thisArg);
+    } catch (err) {
+      if (err !== this.failure) this.broken = true;
+      throw err;
+    }
+  }
+
+  private feedChunk(chunk: Uint8Array, onFrame: FrameHandler, thisArg: unknown): void {
     let from = 0;
     const tail = this.tail;
     if (tail !== null) {
@@ -209,7 +232,7 @@ export class FrameReader {
       scratch.set(tail, 0);
       scratch.set(chunk.subarray(0, take), tail.length);
       this.tail = null;
-      const used = this.run(scratch, 0, onFrame as FrameHandler, thisArg);
+      const used = this.run(scratch, 0, onFrame, thisArg);
       if (take === chunk.length) {
         // All of the chunk went into scratch: what is left of it is the new tail.
         if (used < scratch.length) this.tail = scratch.subarray(used);
@@ -220,7 +243,7 @@ export class FrameReader {
       // whether it resumes inside a data payload that scratch began).
       from = used - tail.length;
     }
-    const used = this.run(chunk, from, onFrame as FrameHandler, thisArg);
+    const used = this.run(chunk, from, onFrame, thisArg);
     // Copy: a view would keep the whole chunk alive. (Buffer#slice does not copy.)
     if (used < chunk.length) this.tail = Buffer.from(chunk.subarray(used));
   }
@@ -288,6 +311,7 @@ export class FrameReader {
     ctl[ParseCtl.FLAGS] = this.flags;
     ctl[ParseCtl.ALLOWED_RSV] = this.allowedRsv;
     ctl[ParseCtl.MAX_PAYLOAD] = this.maxPayload;
+    ctl[ParseCtl.MAX_FRAGMENTS] = this.maxFragments;
     const state = this.state;
     if (this.inProgress) {
       for (let i = 0; i < STATE_SLOTS; i++) ctl[STATE_FIRST + i] = state![i]!;

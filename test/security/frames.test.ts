@@ -138,8 +138,8 @@ describe('frame lengths', () => {
   });
 });
 
-describe('fragment floods (the flood rule: every frame costs at least 128 bytes of maxPayload)', () => {
-  it('10^6 empty fragments are refused with 1009, memory bounded (ws CVE-2026-48779)', async () => {
+describe('fragment floods (maxFragments: at most 131,072 frames per message by default)', () => {
+  it('10^6 empty fragments are refused with 1008, memory bounded (ws CVE-2026-48779)', async () => {
     const a = await arena();
     const { socket, rest } = await attacker(a.port);
     const flood = cat(frame(BINARY, new Uint8Array(0), false), repeat(frame(0, new Uint8Array(0), false), 1_000_000 - 1));
@@ -149,16 +149,15 @@ describe('fragment floods (the flood rule: every frame costs at least 128 bytes 
       return closed;
     });
     note('10^6 empty fragments', { code: String(growth.result.code), heap: growth.heap, buffers: growth.buffers, rss: growth.rss });
-    expect(growth.result.code).toBe(1009);
+    expect(growth.result.code).toBe(1008);
     expect(growth.result.reason).toMatch(/fragments/);
-    // 64 MiB / 128 = 524,288 fragments are accepted before the refusal. Kept as Buffer
-    // views they would hold ~55 MiB of heap; empty ones are not kept at all, so what remains
-    // is the sockets' and parser's buffers and the collector's slack (generous bound).
+    // 131,072 fragments are accepted before the refusal; empty ones are not kept at all, so
+    // what remains is the sockets' and parser's buffers and the collector's slack.
     expect(growth.heap + growth.buffers, `heap ${mb(growth.heap)}, buffers ${mb(growth.buffers)}`).toBeLessThan(32 * MiB);
     await a.checkWitness();
   });
 
-  it('10^6 one-byte fragments are refused with 1009, memory bounded (ws CVE-2026-48779)', async () => {
+  it('10^6 one-byte fragments are refused with 1008, memory bounded (ws CVE-2026-48779)', async () => {
     const a = await arena();
     const { socket, rest } = await attacker(a.port);
     const one = new Uint8Array([0x61]);
@@ -169,9 +168,9 @@ describe('fragment floods (the flood rule: every frame costs at least 128 bytes 
       return closed;
     });
     note('10^6 one-byte fragments', { code: String(growth.result.code), heap: growth.heap, buffers: growth.buffers, rss: growth.rss });
-    expect(growth.result.code).toBe(1009);
-    // 524,288 one-byte fragments are held until the refusal: 0.5 MiB of data. As one Buffer
-    // view each they would take ~55 MiB of heap; copied into run buffers, a few MiB.
+    expect(growth.result.code).toBe(1008);
+    // 131,072 one-byte fragments are held until the refusal: 128 KiB of data. As one Buffer
+    // view each they would take ~14 MiB of heap; copied into run buffers, far less.
     expect(growth.heap + growth.buffers, `heap ${mb(growth.heap)}, buffers ${mb(growth.buffers)}`).toBeLessThan(32 * MiB);
     await a.checkWitness();
   });
@@ -184,7 +183,9 @@ describe('fragment floods (the flood rule: every frame costs at least 128 bytes 
   });
 
   async function pinningAttack(size: number): Promise<void> {
-    const a = await arena();
+    // The attacker reads nothing until the end, so its pings would trip maxPendingAutoPongs:
+    // off here, this test is about what the half-received message holds.
+    const a = await arena({ maxPendingAutoPongs: 0 });
     const { socket, rest } = await attacker(a.port);
     const server = a.connections[1]!;
     let pingsSeen = 0;
@@ -238,86 +239,91 @@ describe('fragment floods (the flood rule: every frame costs at least 128 bytes 
 });
 
 describe('control frame floods', () => {
-  it('ping flood from a peer that never reads: pongs are coalesced, memory bounded (policy: §5.5.3)', async () => {
+  it('ping flood from a peer that never reads: dropped (1008) once our socket backs up, memory bounded', async () => {
     const a = await arena();
-    const { socket, rest } = await attacker(a.port);
+    const { socket } = await attacker(a.port);
     const server = a.connections[1]!;
     let pings = 0;
     server.on('ping', () => pings++);
+    const closed = a.nextClose();
     const count = 100_000;
-    // 125-byte pings, each with its index, 13 MB in all; the attacker never reads.
-    const unit = frame(PING, Buffer.alloc(125, 0x20));
-    const flood = new Uint8Array(unit.length * count);
-    for (let i = 0; i < count; i++) {
-      const p = Buffer.alloc(125, 0x20);
-      p.write(String(i));
-      flood.set(frame(PING, p), i * unit.length);
-    }
+    // 125-byte pings, 13 MB in all; the attacker never reads. Each read's pings are answered
+    // (one write); once the kernel buffers are full, our socket backs up, only the latest
+    // ping is kept, and past maxPendingAutoPongs (60) such pings the peer is dropped.
+    const flood = repeat(frame(PING, Buffer.alloc(125, 0x20)), count);
     let peakBuffered = 0;
     const growth = await peakGrowth(async () => {
-      await writeAll(socket, flood);
-      await within(
-        (async () => {
-          while (pings < count) {
-            peakBuffered = Math.max(peakBuffered, server.bufferedAmount);
-            await sleep(5);
-          }
-        })(),
-        30_000,
-        'the server to read every ping',
-      );
+      void writeAll(socket, flood).catch(() => undefined);
+      const poll = setInterval(() => (peakBuffered = Math.max(peakBuffered, server.bufferedAmount)), 2);
+      try {
+        return await within(closed, 30_000, 'the flooding peer to be dropped');
+      } finally {
+        clearInterval(poll);
+      }
     });
-    peakBuffered = Math.max(peakBuffered, server.bufferedAmount);
-    // Answering every ping would queue one 127-byte pong per ping the attacker does not
-    // read (~8-10 MB past the kernel's buffers); with one pong per socket read, and none
-    // while the socket is backed up, the queue stays near empty.
-    expect(peakBuffered, `bufferedAmount peaked at ${peakBuffered}`).toBeLessThan(64 * KiB);
+    note('ping flood 100,000 x 125 B, never reading', { pings, peakBufferedAmount: peakBuffered, buffers: growth.buffers, rss: growth.rss });
+    expect(growth.result).toBe(1008);
+    expect(a.errors.map((e) => (e as Error & { code?: string }).code)).toEqual(['WS_ERR_TOO_MANY_PENDING_PONGS']);
+    expect(pings).toBeLessThan(count);
+    // What waits in our socket: at most the high-water mark plus one read's pongs.
+    expect(peakBuffered, `bufferedAmount peaked at ${peakBuffered}`).toBeLessThan(256 * KiB);
     expect(growth.buffers, `buffers grew by ${mb(growth.buffers)}`).toBeLessThan(32 * MiB);
-    // The attacker starts reading: the latest ping gets its pong (the answer a heartbeat
-    // needs), and far fewer pongs than pings were sent.
-    const frames = await readFramesUntil(socket, rest, (f) => f.some((x) => x.opcode === PONG && x.payload.toString().startsWith(`${count - 1} `)));
-    const pongs = frames.filter((f) => f.opcode === PONG);
-    note('ping flood 100,000 x 125 B', { pongs: pongs.length, peakBufferedAmount: peakBuffered, buffers: growth.buffers, rss: growth.rss });
-    expect(pongs.length).toBeLessThan(count / 10);
-    expect(server.readyState).toBe(WebSocket.OPEN);
     await a.checkWitness();
   });
 
-  it('ping flood while our socket is backed up: no pong is queued until it drains, then one for the latest ping', async () => {
-    const a = await arena();
+  /** An arena whose attacker connection has an 8 MiB echo it does not read queued (our socket backed up). */
+  async function backedUp(options: Parameters<typeof arena>[0]) {
+    const a = await arena(options);
     const { socket, rest } = await attacker(a.port);
     const server = a.connections[1]!;
     let pings = 0;
     server.on('ping', () => pings++);
-    // An 8 MiB message the attacker does not read back fills the kernel buffers and leaves
-    // the rest in our socket's buffer (writableNeedDrain).
     const big = randomBytes(8 * MiB);
     let messages = 0;
     server.on('message', () => messages++);
     await writeAll(socket, frame(BINARY, big));
     await within(
       (async () => {
-        while (messages < 1) await sleep(5);
+        while (messages < 1 || server.bufferedAmount === 0) await sleep(5);
       })(),
       10_000,
       'the echo to be queued',
     );
-    await sleep(100);
-    const backedUp = server.bufferedAmount;
-    expect(backedUp).toBeGreaterThan(0);
+    return { a, socket, rest, server, big, pings: () => pings };
+  }
+
+  it('ping flood while our socket is backed up: no pong is queued, and the 61st ping drops the peer (maxPendingAutoPongs)', async () => {
+    const { a, socket, server, pings } = await backedUp({});
+    const before = server.bufferedAmount;
+    let maxBuffered = before;
+    server.on('ping', () => (maxBuffered = Math.max(maxBuffered, server.bufferedAmount)));
+    const closed = a.nextClose();
+    const flood: Uint8Array[] = [];
+    for (let i = 0; i < 20_000; i++) flood.push(frame(PING, `${i}`));
+    void writeAll(socket, cat(...flood)).catch(() => undefined);
+    expect(await within(closed, 10_000, 'the peer to be dropped')).toBe(1008);
+    // Not one byte more while the peer did not read, and the 61st ping was not processed.
+    expect(maxBuffered).toBe(before);
+    expect(pings()).toBe(60);
+    await a.checkWitness();
+  });
+
+  it('without the limit (maxPendingAutoPongs: 0), pings while backed up keep one pong, for the latest ping, sent at drain', async () => {
+    const { a, socket, rest, server, big, pings } = await backedUp({ maxPendingAutoPongs: 0 });
+    const backedUpBy = server.bufferedAmount;
     const count = 20_000;
     const flood: Uint8Array[] = [];
     for (let i = 0; i < count; i++) flood.push(frame(PING, `${i}`));
     await writeAll(socket, cat(...flood));
     await within(
       (async () => {
-        while (pings < count) await sleep(5);
+        while (pings() < count) await sleep(5);
       })(),
       10_000,
       'the server to read every ping',
     );
     // Not one byte more: every pong waits for 'drain', and only the latest is kept.
-    expect(server.bufferedAmount).toBe(backedUp);
+    expect(server.bufferedAmount).toBe(backedUpBy);
     const frames = await readFramesUntil(socket, rest, (f) => f.some((x) => x.opcode === PONG), 30_000);
     expect(frames[0]!.payload.equals(big)).toBe(true);
     expect(frames.filter((f) => f.opcode === PONG).map((f) => f.payload.toString())).toEqual([`${count - 1}`]);
@@ -455,7 +461,7 @@ describe('a malicious server', () => {
       ['over maxPayload', wire({ opcode: BINARY, length64: BigInt(MiB + 1) }), 1009],
       ['invalid UTF-8 text', wire({ opcode: TEXT, payload: Uint8Array.from([0xc0, 0xaf]) }), 1007],
       ['close code 1005 on the wire', wire({ opcode: CLOSE, payload: closePayload(1005) }), 1002],
-      ['10^6 empty fragments', cat(wire({ opcode: BINARY, fin: false }), repeat(wire({ opcode: 0, fin: false }), 1_000_000 - 1)), 1009],
+      ['10^6 empty fragments', cat(wire({ opcode: BINARY, fin: false }), repeat(wire({ opcode: 0, fin: false }), 1_000_000 - 1)), 1008],
     ];
     for (const [name, bytes, expected] of cases) {
       const url = await serverSending(bytes);

@@ -7,7 +7,7 @@
  */
 import { isUtf8 as nodeIsUtf8 } from 'node:buffer';
 
-import { MIN_FLOOD_BUDGET, MIN_FRAME_COST, PARSE_CTL_SIZE, ParseError, Utf8State } from '../types';
+import { PARSE_CTL_SIZE, ParseError, Utf8State } from '../types';
 import { mask } from './mask';
 import { utf8Step } from './utf8';
 
@@ -18,7 +18,7 @@ const MAX_PAYLOAD = 2;
 const MESSAGE = 3;
 const UTF8 = 4;
 const MESSAGE_BYTES = 5;
-const MESSAGE_COST = 6;
+const MESSAGE_FRAGMENTS = 6;
 const FRAME = 7;
 const FRAME_REMAINING = 8;
 const FRAME_KEY = 9;
@@ -27,6 +27,7 @@ const CONSUMED = 11;
 const ERROR = 12;
 const ERROR_OFFSET = 13;
 const ERROR_REASON = 14;
+const MAX_FRAGMENTS = 15;
 
 const EXPECT_MASK = 1;
 const FRAGMENTED = 1;
@@ -62,7 +63,7 @@ function checkCtl(ctl: Float64Array): void {
   if (!isIntIn(ctl[MESSAGE]!, 0, 3)) bad(MESSAGE);
   if (!isIntIn(ctl[UTF8]!, 0, 7)) bad(UTF8);
   if (!isIntIn(ctl[MESSAGE_BYTES]!, 0, MAX_SAFE)) bad(MESSAGE_BYTES);
-  if (!isIntIn(ctl[MESSAGE_COST]!, 0, MAX_SAFE)) bad(MESSAGE_COST);
+  if (!isIntIn(ctl[MESSAGE_FRAGMENTS]!, 0, MAX_SAFE)) bad(MESSAGE_FRAGMENTS);
   const frame = ctl[FRAME]!;
   // 0, or a data-frame header byte (opcode 0-2) with IN_PROGRESS set.
   if (!isIntIn(frame, 0, 0x3ff) || (frame !== 0 && ((frame & IN_PROGRESS) === 0 || (frame & 0x0f) > 2))) bad(FRAME);
@@ -70,6 +71,7 @@ function checkCtl(ctl: Float64Array): void {
   if (!isIntIn(remaining, 0, MAX_SAFE) || (frame !== 0) !== (remaining > 0)) bad(FRAME_REMAINING);
   if (!isIntIn(ctl[FRAME_KEY]!, 0, 0xffffffff)) bad(FRAME_KEY);
   if (!isIntIn(ctl[FRAME_KEY_PHASE]!, 0, 3)) bad(FRAME_KEY_PHASE);
+  if (!isIntIn(ctl[MAX_FRAGMENTS]!, 0, MAX_SAFE)) bad(MAX_FRAGMENTS);
 }
 
 // One 4-byte key buffer reused for every unmask call (no allocation per frame).
@@ -156,7 +158,7 @@ export function parseFrames(buf: Uint8Array, start: number, end: number, ctl: Fl
   const expectMask = (ctl[FLAGS]! & EXPECT_MASK) !== 0;
   const allowedRsv = ctl[ALLOWED_RSV]!;
   const maxPayload = ctl[MAX_PAYLOAD]!;
-  const floodBudget = maxPayload > MIN_FLOOD_BUDGET ? maxPayload : MIN_FLOOD_BUDGET;
+  const maxFragments = ctl[MAX_FRAGMENTS]!;
   let message = ctl[MESSAGE]!;
   let utf8 = ctl[UTF8]!;
   let pos = start;
@@ -287,13 +289,12 @@ export function parseFrames(buf: Uint8Array, start: number, end: number, ctl: Fl
       continue;
     }
 
-    // A data frame: size budget of the message (bytes, and the flood cost per frame).
-    const prevBytes = opcode === 0 ? ctl[MESSAGE_BYTES]! : 0;
-    const prevCost = opcode === 0 ? ctl[MESSAGE_COST]! : 0;
-    const bytes = prevBytes + len;
+    // A data frame: the message's limits (bytes, and frames: each costs bookkeeping
+    // whatever its size, so a message of 10^6 tiny fragments is refused; 1008 as in ws).
+    const bytes = (opcode === 0 ? ctl[MESSAGE_BYTES]! : 0) + len;
     if (bytes > maxPayload) return fail(ctl, pos, 1009, ParseError.MESSAGE_TOO_BIG, pos, n);
-    const cost = prevCost + (len > MIN_FRAME_COST ? len : MIN_FRAME_COST);
-    if (cost > floodBudget) return fail(ctl, pos, 1009, ParseError.TOO_MANY_FRAGMENTS, pos, n);
+    const fragments = (opcode === 0 ? ctl[MESSAGE_FRAGMENTS]! : 0) + 1;
+    if (fragments > maxFragments && maxFragments !== 0) return fail(ctl, pos, 1008, ParseError.TOO_MANY_FRAGMENTS, pos, n);
     let validate: boolean;
     if (opcode === 0) {
       validate = (message & MSG_VALIDATE) !== 0;
@@ -306,11 +307,11 @@ export function parseFrames(buf: Uint8Array, start: number, end: number, ctl: Fl
     if (fin) {
       message = 0;
       ctl[MESSAGE_BYTES] = 0;
-      ctl[MESSAGE_COST] = 0;
+      ctl[MESSAGE_FRAGMENTS] = 0;
     } else {
       message = FRAGMENTED | (validate ? MSG_VALIDATE : 0);
       ctl[MESSAGE_BYTES] = bytes;
-      ctl[MESSAGE_COST] = cost;
+      ctl[MESSAGE_FRAGMENTS] = fragments;
     }
     ctl[MESSAGE] = message;
 
