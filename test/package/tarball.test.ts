@@ -32,7 +32,10 @@ function newestMtime(dir: string): number {
 }
 
 function files(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath, e.name));
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const full = path.join(dir, e.name);
+    return e.isDirectory() ? files(full) : [full];
+  });
 }
 
 /** Runs node on `file` in the test project; returns stdout, stderr and the exit status. */
