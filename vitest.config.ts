@@ -19,6 +19,8 @@ export default defineConfig({
       },
     })),
     include: ['test/**/*.test.ts'],
+    // One line naming the missing interop peers (Debian packages), if any: test/interop/peers.ts.
+    globalSetup: ['test/interop/peers-report.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',

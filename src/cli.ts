@@ -1,25 +1,63 @@
 #!/usr/bin/env node
 /**
  * The `wscore` command:
- * - `wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path P]`
+ * - `wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path P] [--verbose]`
  * - `wscore connect URL [-H "Name: value"]... [-s subprotocol]... [--json] [--origin O] [-k]`
  *   interactive like wscat: typed lines are sent, messages printed; exits with the close code
  *   (1000 -> 0, 1001..1015 -> 1..15, anything else -> 1).
  * - `wscore bench [--seconds N]` — a short self-benchmark on loopback.
+ * - `wscore --version`, `wscore --help`, `wscore <command> --help`.
+ * Exit status 2 for a usage error (with the usage text), 1 for a failure (one line).
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
 
 import { backendName } from './backend';
+import { packageRoot } from './backend/native';
 import { WebSocketServer, connect, type WebSocket } from './io';
 import { runBench } from './io/bench';
 
+const COMMAND_USAGE = {
+  serve: `wscore serve [options]: a WebSocket server that echoes (default) or broadcasts
+  -p, --port N       port to listen on (default 8080; 0: any free port)
+      --host H       address to listen on (default 127.0.0.1)
+      --echo         send each message back to its sender (default)
+      --broadcast    send each message to every client
+      --deflate      negotiate permessage-deflate (RFC 7692)
+      --path P       accept connections on this path only
+      --verbose      log each connection as it opens and closes
+`,
+  connect: `wscore connect URL [options]: an interactive client; typed lines are sent, messages printed
+  -H, --header "Name: value"   extra request header (repeatable)
+  -s, --subprotocol P          subprotocol to offer (repeatable)
+  -o, --origin O               Origin header
+  -k, --insecure               do not verify the server's TLS certificate
+      --json                   print one JSON object per event
+      --no-deflate             do not offer permessage-deflate
+  Exit status: 0 for close code 1000, 1..15 for 1001..1015, 1 otherwise.
+`,
+  bench: `wscore bench [--seconds N]: a short self-benchmark on loopback (default 1 s)
+`,
+} as const;
+
 const USAGE = `usage:
-  wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path /]
+  wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path /] [--verbose]
   wscore connect URL [-H "Name: value"]... [-s subprotocol]... [--json] [--origin O] [-k] [--no-deflate]
   wscore bench [--seconds 1]
+  wscore --version
+  wscore <command> --help
 `;
+
+/** A mistake in the command line: reported with the usage text and exit status 2. */
+class UsageError extends Error {}
+
+/** wscore's version, from its package.json. */
+export function version(): string {
+  return (JSON.parse(fs.readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
 
 /** Where a command reads and writes (the process's streams, or a test's). */
 export interface CliIO {
@@ -46,6 +84,12 @@ export function exitStatusFor(code: number): number {
   return 1;
 }
 
+const LISTEN_ERRORS: Record<string, string> = {
+  EADDRINUSE: 'the port is already in use',
+  EACCES: 'permission denied',
+  EADDRNOTAVAIL: 'no such local address',
+};
+
 /** `wscore serve`: resolves with the server once it listens. */
 export async function serveCommand(args: string[], io: CliIO = processIO): Promise<WebSocketServer> {
   const { values } = parseArgs({
@@ -57,23 +101,34 @@ export async function serveCommand(args: string[], io: CliIO = processIO): Promi
       broadcast: { type: 'boolean', default: false },
       deflate: { type: 'boolean', default: false },
       path: { type: 'string' },
+      verbose: { type: 'boolean', default: false },
     },
     strict: true,
   });
-  if (values.echo && values.broadcast) throw new Error('--echo and --broadcast exclude each other');
+  if (values.echo && values.broadcast) throw new UsageError('--echo and --broadcast exclude each other');
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid port ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port ${values.port}`);
   const mode = values.broadcast ? 'broadcast' : 'echo';
   const wss = new WebSocketServer({ port, host: values.host, perMessageDeflate: values.deflate, path: values.path });
-  wss.on('connection', (ws) => {
+  wss.on('connection', (ws, req) => {
     ws.on('error', () => undefined);
+    if (values.verbose) {
+      const peer = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+      io.stdout.write(`open ${peer} ${req.url ?? '/'}${ws.protocol ? ` (subprotocol ${ws.protocol})` : ''}\n`);
+      ws.on('close', (code, reason) => io.stdout.write(`close ${peer} ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}\n`));
+    }
     if (mode === 'echo') ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
     else ws.on('message', (data, isBinary) => wss.broadcast(data as Buffer, { binary: isBinary }));
   });
   await new Promise<void>((resolve, reject) => {
-    wss.once('error', reject);
+    const onError = (err: Error & { code?: string }): void => {
+      // One line saying where and why (EADDRINUSE, EACCES, ...), not a stack.
+      const why = LISTEN_ERRORS[err.code ?? ''] ?? err.message;
+      reject(new Error(`cannot listen on ${values.host}:${port}: ${why}${err.code !== undefined ? ` (${err.code})` : ''}`));
+    };
+    wss.once('error', onError);
     wss.once('listening', () => {
-      wss.removeListener('error', reject);
+      wss.removeListener('error', onError);
       resolve();
     });
   });
@@ -102,11 +157,11 @@ export async function connectCommand(args: string[], io: CliIO = processIO): Pro
     strict: true,
   });
   const url = positionals[0];
-  if (url === undefined) throw new Error('connect needs a URL');
+  if (url === undefined) throw new UsageError('connect needs a URL');
   const headers: Record<string, string> = {};
   for (const h of values.header ?? []) {
     const colon = h.indexOf(':');
-    if (colon <= 0) throw new Error(`invalid header ${JSON.stringify(h)} (expected "Name: value")`);
+    if (colon <= 0) throw new UsageError(`invalid header ${JSON.stringify(h)} (expected "Name: value")`);
     headers[h.slice(0, colon).trim()] = h.slice(colon + 1).trim();
   }
   const json = values.json;
@@ -158,13 +213,36 @@ export async function connectCommand(args: string[], io: CliIO = processIO): Pro
   return ws;
 }
 
+/** Whether `err` is a mistake in the command line (ours, or node:util parseArgs's). */
+function isUsageError(err: unknown): boolean {
+  return err instanceof UsageError || (typeof (err as { code?: unknown })?.code === 'string' && (err as { code: string }).code.startsWith('ERR_PARSE_ARGS_'));
+}
+
 /** Runs the CLI with `argv` (without node and the script). */
-export async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[], io: CliIO = processIO): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === '-v' || command === '--version' || command === 'version') {
+    io.stdout.write(`${version()}\n`);
+    return;
+  }
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    io.stdout.write(USAGE);
+    return;
+  }
+  if (!(command in COMMAND_USAGE)) {
+    io.stderr.write(`wscore: unknown command ${JSON.stringify(command)}\n${USAGE}`);
+    io.setExitCode(2);
+    return;
+  }
+  const name = command as keyof typeof COMMAND_USAGE;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(COMMAND_USAGE[name]);
+    return;
+  }
   try {
-    switch (command) {
+    switch (name) {
       case 'serve': {
-        const wss = await serveCommand(rest);
+        const wss = await serveCommand(rest, io);
         const stop = (): void => {
           void wss.close().then(() => process.exit(0));
           setTimeout(() => process.exit(0), 2000).unref();
@@ -174,28 +252,25 @@ export async function main(argv: string[]): Promise<void> {
         break;
       }
       case 'connect':
-        await connectCommand(rest);
+        await connectCommand(rest, io);
         // stdin may still hold the event loop open after the connection closed.
-        process.stdin.destroy();
+        if (io.stdin === process.stdin) process.stdin.destroy();
         break;
       case 'bench': {
         const { values } = parseArgs({ args: rest, options: { seconds: { type: 'string', default: '1' } }, strict: true });
-        await runBench({ seconds: Number(values.seconds), log: (line) => console.log(line) });
+        await runBench({ seconds: Number(values.seconds), log: (line) => io.stdout.write(`${line}\n`) });
         break;
       }
-      case undefined:
-      case '-h':
-      case '--help':
-      case 'help':
-        process.stdout.write(USAGE);
-        break;
-      default:
-        process.stderr.write(`wscore: unknown command ${JSON.stringify(command)}\n${USAGE}`);
-        process.exitCode = 2;
     }
   } catch (err) {
-    process.stderr.write(`wscore: ${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
-    process.exitCode = 2;
+    const message = err instanceof Error ? err.message : String(err);
+    if (isUsageError(err)) {
+      io.stderr.write(`wscore ${name}: ${message}\n${COMMAND_USAGE[name]}`);
+      io.setExitCode(2);
+    } else {
+      io.stderr.write(`wscore ${name}: ${message}\n`);
+      io.setExitCode(1);
+    }
   }
 }
 

@@ -49,6 +49,15 @@ export type {
   WebSocketEventMap,
   WebSocketServerEventMap,
   WSEventListener,
+  // ws-style options (a superset of the extension's own, see io/deflate-glue.ts).
+  PerMessageDeflateOptions,
+  // @types/ws's names for wscore's types (io/ws-types.ts).
+  CertMeta,
+  Data,
+  Event,
+  EventListenerOptions,
+  VerifyClientCallbackAsync,
+  VerifyClientCallbackSync,
 } from './io';
 
 // Errors shared by every layer.

@@ -12,33 +12,55 @@ export { Utf8State } from './types';
 export { InflateStatus } from './deflate-types';
 export type { Deflater, DeflaterOptions, Inflater, InflaterOptions } from './deflate-types';
 
-/** Why the native backend is not active, when it is not (undefined when it is). */
-export let nativeLoadError: Error | undefined;
+/** What {@link selectBackend} picked, and why native is not active when it is not. */
+export interface BackendChoice {
+  backend: Backend;
+  nativeLoadError: Error | undefined;
+}
 
-function chooseBackend(): Backend {
-  const forced = process.env.WSCORE_BACKEND;
+/** The code of the warning emitted when the addon cannot load and nobody asked for js. */
+export const NO_NATIVE_WARNING = 'WSCORE_NO_NATIVE';
+
+/** How to get the addon where no prebuild fits (npm 11 does not run install scripts by default). */
+const FIX =
+  'wscore works, on its slower pure-JS backend. To build the addon: `npm install-scripts approve wscore && npm rebuild wscore` ' +
+  '(needs a C++ toolchain; npm < 11: `npm rebuild wscore`). In a bundled app, copy node_modules/wscore/prebuilds/ next to ' +
+  'the bundle or set WSCORE_ADDON_PATH. Set WSCORE_BACKEND=js to choose the JS backend and silence this warning.';
+
+/**
+ * Chooses the backend for `env`. When the addon cannot load and `WSCORE_BACKEND` is unset,
+ * the js backend is used and `warn` is called once: otherwise an install without the addon
+ * is silently several times slower.
+ */
+export function selectBackend(
+  env: NodeJS.ProcessEnv,
+  loadNative: () => Backend = createNativeBackend,
+  warn: (warning: string, options: { code: string; detail: string }) => void = (w, o) => process.emitWarning(w, o),
+): BackendChoice {
+  const forced = env.WSCORE_BACKEND;
   if (forced !== undefined && forced !== '' && forced !== 'js' && forced !== 'native') {
     throw new Error(`wscore: WSCORE_BACKEND must be "js" or "native", not ${JSON.stringify(forced)}`);
   }
-  if (forced === 'js') {
-    nativeLoadError = new Error('WSCORE_BACKEND=js');
-    return jsBackend;
-  }
+  if (forced === 'js') return { backend: jsBackend, nativeLoadError: new Error('WSCORE_BACKEND=js') };
   try {
-    return createNativeBackend();
+    return { backend: loadNative(), nativeLoadError: undefined };
   } catch (err) {
-    nativeLoadError = err instanceof Error ? err : new Error(String(err));
+    const error = err instanceof Error ? err : new Error(String(err));
     if (forced === 'native') {
-      throw new Error(`wscore: WSCORE_BACKEND=native but the native addon could not be loaded: ${nativeLoadError.message}`, {
-        cause: nativeLoadError,
-      });
+      throw new Error(`wscore: WSCORE_BACKEND=native but the native addon could not be loaded: ${error.message}`, { cause: error });
     }
-    return jsBackend;
+    warn(`wscore: the native addon could not be loaded (${error.message.split('\n')[0]})`, { code: NO_NATIVE_WARNING, detail: FIX });
+    return { backend: jsBackend, nativeLoadError: error };
   }
 }
 
+const choice = selectBackend(process.env);
+
+/** Why the native backend is not active, when it is not (undefined when it is). */
+export const nativeLoadError: Error | undefined = choice.nativeLoadError;
+
 /** The active backend. */
-export const backend: Backend = chooseBackend();
+export const backend: Backend = choice.backend;
 
 /** Name of the active backend. */
 export const backendName: BackendName = backend.name;

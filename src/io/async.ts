@@ -9,7 +9,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { ClientOptions } from './client';
-import { kCore } from './core';
+import { kCore, OPEN } from './core';
 import { ConnectError } from './errors';
 import { ConnectionClosedError } from './message-queue';
 import { WebSocketServer, type ServerOptions } from './server';
@@ -42,6 +42,22 @@ function enableQueue(ws: WebSocket, maxQueue: number | undefined): void {
 }
 
 /**
+ * send() as Python websockets' (whose API this one follows): on a connection that is
+ * closing or closed it raises ConnectionClosedError, so a handler writing to a peer that
+ * went away stops there instead of sending into the void. Only connections of connect()
+ * and serve() get it; a ws-style WebSocket keeps ws's behaviour (the callback, if any, gets
+ * the error). An own property: the prototype's send, shared by all, is left as it is.
+ */
+function raiseOnClosedSend(ws: WebSocket): void {
+  const core = ws[kCore];
+  const send = WebSocket.prototype.send;
+  ws.send = function (this: WebSocket, data, options, cb) {
+    if (core.readyState > OPEN || core.closeFrameSent) throw new ConnectionClosedError(core.closeCode, core.closeReason.toString());
+    return send.call(this, data, options, cb);
+  };
+}
+
+/**
  * Opens a client connection and resolves once it is OPEN. Rejects with a typed error
  * (DNSError, ConnectionRefusedError, HandshakeTimeoutError, InvalidStatusError,
  * InvalidServerHandshakeError, ...) when it cannot be opened.
@@ -56,6 +72,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
       return;
     }
     enableQueue(ws, options.maxQueue);
+    raiseOnClosedSend(ws);
     let failure: Error | null = null;
     const onError = (err: Error): void => {
       failure ??= err;
@@ -126,6 +143,7 @@ export function serve(
     };
     wss.on('connection', (ws, req) => {
       enableQueue(ws, maxQueue);
+      raiseOnClosedSend(ws);
       const task = (async () => {
         try {
           await handler(ws, req);

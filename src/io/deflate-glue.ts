@@ -2,10 +2,31 @@
  * What the connection needs from permessage-deflate (RFC 7692): whole-message compression
  * and decompression once negotiation is done, from src/extensions/permessage-deflate.ts.
  */
-import type { Extension } from '../extensions/extension';
-import { PerMessageDeflate, type PerMessageDeflateOptions } from '../extensions/permessage-deflate';
+import type { ZlibOptions } from 'node:zlib';
 
-export type { PerMessageDeflateOptions } from '../extensions/permessage-deflate';
+import type { Extension } from '../extensions/extension';
+import {
+  PerMessageDeflate,
+  type PerMessageDeflateOptions as ExtensionOptions,
+  type ZlibDeflateOptions,
+} from '../extensions/permessage-deflate';
+
+/**
+ * The `perMessageDeflate` option of WebSocket and WebSocketServer: the extension's options
+ * plus the fields of ws's that have no effect here, accepted so code written for ws (and
+ * @types/ws) keeps compiling: `concurrencyLimit` (ws queues its asynchronous zlib calls;
+ * ours are synchronous, one message at a time, so there is nothing to limit),
+ * `zlibInflateOptions` and zlib stream settings (`chunkSize`, ...) of `zlibDeflateOptions`
+ * (our streams size their own buffers; decompression is capped by maxPayload instead).
+ */
+export interface PerMessageDeflateOptions extends Omit<ExtensionOptions, 'zlibDeflateOptions'> {
+  /** Our compressor's zlib settings (level, memLevel, strategy, windowBits); the rest is ignored. */
+  zlibDeflateOptions?: ZlibDeflateOptions & Omit<ZlibOptions, keyof ZlibDeflateOptions>;
+  /** Accepted for ws compatibility and ignored (see above). */
+  zlibInflateOptions?: ZlibOptions;
+  /** Accepted for ws compatibility and ignored (see above). */
+  concurrencyLimit?: number;
+}
 
 /** @internal The message-level API of a negotiated permessage-deflate extension. */
 export interface MessageCompressor {

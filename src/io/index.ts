@@ -44,4 +44,5 @@ export {
 } from './events';
 export type { ConnectionOptions, HeartbeatOptions } from './options';
 export type { PerMessageDeflateOptions } from './deflate-glue';
+export type { CertMeta, Data, Event, EventListenerOptions, VerifyClientCallbackAsync, VerifyClientCallbackSync } from './ws-types';
 export { TimerEntry, TimerWheel, sharedTimers } from './timers';

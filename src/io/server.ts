@@ -28,8 +28,11 @@ import { WebSocket, type SendData } from './websocket';
 
 export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
 
-/** Options of {@link WebSocketServer} (ws's, plus wscore's connection options). */
-export interface ServerOptions extends ConnectionOptions {
+/**
+ * Options of {@link WebSocketServer} (ws's, plus wscore's connection options). `T`: the
+ * class of the connections (the `WebSocket` option), as in @types/ws.
+ */
+export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> extends ConnectionOptions {
   /** Standalone: the port to listen on (0: any free port). */
   port?: number;
   /** Standalone: the address to listen on. */
@@ -57,13 +60,13 @@ export interface ServerOptions extends ConnectionOptions {
   /** Standalone: largest request head in bytes (larger: 431). Default 16 KiB. */
   maxHeaderSize?: number;
   /** The class to instantiate for connections (a subclass of WebSocket). */
-  WebSocket?: typeof WebSocket;
+  WebSocket?: T;
 }
 
-/** The events of a {@link WebSocketServer}. */
-export interface WebSocketServerEventMap {
+/** The events of a {@link WebSocketServer} whose connections are `W`s. */
+export interface WebSocketServerEventMap<W extends WebSocket = WebSocket> {
   /** Extra arguments are allowed: ws's docs re-emit 'connection' with an authenticated user. */
-  connection: [socket: WebSocket, request: http.IncomingMessage, ...rest: unknown[]];
+  connection: [socket: W, request: http.IncomingMessage, ...rest: unknown[]];
   /** The 101 response's lines, before they are written: push to add headers. */
   headers: [headers: string[], request: http.IncomingMessage];
   error: [error: Error];
@@ -110,11 +113,17 @@ function onClientClose(this: ServedWebSocket): void {
   this[kServer]?.forgetClient(this);
 }
 
-/** A WebSocket server, API-compatible with ws's WebSocketServer. */
-export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
-  /** The connected clients (when clientTracking is on; undefined otherwise, as in ws). */
-  readonly clients: Set<WebSocket> | undefined;
-  readonly options: Readonly<ServerOptions>;
+/**
+ * A WebSocket server, API-compatible with ws's WebSocketServer. `T`: the class of its
+ * connections (the `WebSocket` option), generic as in @types/ws.
+ */
+export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> extends EventEmitter<WebSocketServerEventMap<InstanceType<T>>> {
+  /**
+   * The connected clients. Typed as a Set, as @types/ws types it, so code written for ws
+   * compiles under `strict`; with `clientTracking: false` it is undefined at run time, as in ws.
+   */
+  readonly clients: Set<InstanceType<T>>;
+  readonly options: Readonly<ServerOptions<T>>;
   private readonly all = new Set<WebSocket>();
   private readonly handshakes = new Set<Duplex>();
   private server: http.Server | https.Server | null = null;
@@ -122,18 +131,18 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   private state = RUNNING;
   private readonly unbind: Array<() => void> = [];
   private closing: Promise<void> | null = null;
-  private readonly WebSocketClass: typeof WebSocket;
+  private readonly WebSocketClass: T;
   private readonly handshakeTimeout: number;
   private readonly maxPayload: number;
   private readonly connectionOptions: ConnectionOptions;
 
-  constructor(options: ServerOptions, callback?: () => void) {
+  constructor(options: ServerOptions<T>, callback?: () => void) {
     super();
     const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
     if (modes !== 1) throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     this.options = { ...options };
-    this.clients = options.clientTracking === false ? undefined : new Set();
-    this.WebSocketClass = options.WebSocket ?? WebSocket;
+    this.clients = (options.clientTracking === false ? undefined : new Set()) as Set<InstanceType<T>>;
+    this.WebSocketClass = options.WebSocket ?? (WebSocket as T);
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
     this.maxPayload = coreOptions(options).maxPayload;
     const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
@@ -215,7 +224,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
   /** @internal A connection of this server closed. */
   forgetClient(ws: WebSocket): void {
     this.all.delete(ws);
-    this.clients?.delete(ws);
+    this.clients?.delete(ws as InstanceType<T>);
   }
 
   /**
@@ -226,7 +235,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     req: http.IncomingMessage,
     socket: Duplex,
     head: Buffer,
-    cb: (ws: WebSocket, request: http.IncomingMessage) => void,
+    cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
   ): void {
     const s = socket as TimedSocket;
     s.on('error', onHandshakeSocketError);
@@ -311,7 +320,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     req: http.IncomingMessage,
     socket: TimedSocket,
     head: Buffer,
-    cb: (ws: WebSocket, request: http.IncomingMessage) => void,
+    cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
   ): void {
     if (socket.destroyed || !socket.readable || !socket.writable) {
       plan.deflate?.dispose?.();
@@ -349,7 +358,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
     socket[kTimer] = undefined;
     socket[kHandshakeServer] = undefined;
 
-    const ws = new this.WebSocketClass(null, undefined, this.connectionOptions);
+    const ws = new this.WebSocketClass(null, undefined, this.connectionOptions) as InstanceType<T>;
     const core = ws[kCore];
     core.protocol = protocol ?? '';
     core.extensions = plan.extensionsHeader ?? '';

@@ -22,8 +22,9 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/io';
+import { PYTHON } from './peers';
 
-export const PYTHON = '/usr/bin/python3';
+export { PYTHON };
 
 /** The path of a peer script in this folder. */
 export function peerScript(name: string): string {

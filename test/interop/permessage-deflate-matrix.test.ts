@@ -27,6 +27,7 @@ import WS, { WebSocketServer as WSServer, type PerMessageDeflateOptions as WSDef
 import type { PerMessageDeflateOptions } from '../../src/io';
 import { open } from './client-scenarios';
 import { pattern, runPeer, ScenarioServer, startPythonServer, within, words, type PeerLine, type PythonPeer } from './helpers';
+import { describeWithPeer } from './peers';
 
 const PEER = 'websockets_peer.py';
 
@@ -107,110 +108,112 @@ afterAll(async () => {
 /** ClientPerMessageDeflateFactory arguments. */
 type PyClientFactory = Record<string, boolean | number | null>;
 
-describe('a websockets client (ClientPerMessageDeflateFactory) against our server', () => {
-  const cases: Array<Case<PyClientFactory>> = [
-    { name: 'defaults (client offers client_max_window_bits without a value)', ours: {}, peer: {}, response: [] },
-    {
-      name: 'client asks server_ and client_no_context_takeover',
-      ours: {},
-      peer: { server_no_context_takeover: true, client_no_context_takeover: true },
-      response: ['client_no_context_takeover', 'server_no_context_takeover'],
-    },
-    {
-      name: 'client asks server_max_window_bits=8, client_max_window_bits=9',
-      ours: {},
-      peer: { server_max_window_bits: 8, client_max_window_bits: 9 },
-      response: ['client_max_window_bits=9', 'server_max_window_bits=8'],
-    },
-    {
-      name: 'our server imposes every parameter (windows 9 and 10)',
-      ours: { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 10 },
-      peer: {},
-      response: ['client_max_window_bits=10', 'client_no_context_takeover', 'server_max_window_bits=9', 'server_no_context_takeover'],
-    },
-    {
-      name: 'client_max_window_bits without a value, limited by our server to 11; server_no_context_takeover',
-      ours: { clientMaxWindowBits: 11 },
-      peer: { server_no_context_takeover: true, client_max_window_bits: true },
-      response: ['client_max_window_bits=11', 'server_no_context_takeover'],
-    },
-    {
-      name: 'windows of 15 both ways (our compressor at 15 too)',
-      ours: { zlibDeflateOptions: { windowBits: 15 } },
-      peer: { server_max_window_bits: 15, client_max_window_bits: 15 },
-      response: ['client_max_window_bits=15', 'server_max_window_bits=15'],
-    },
-  ];
-  it.each(cases.map((c, i) => [c.name, c, i + 1] as const))('%s', async (_name, c, seed) => {
-    const server = await ScenarioServer.start({ perMessageDeflate: { threshold: 0, ...c.ours } });
-    servers.push(server);
-    const [line] = await runPeer(PEER, ['pmd-client', server.url, '--config', JSON.stringify({ factory: c.peer, seed })]);
-    expect(line!.failures).toEqual([]);
-    expect(params(line!.response as string)).toEqual(c.response);
-    const rec = await server.closedConnection('/websockets/pmd');
-    expect(params(rec.extensions)).toEqual(c.response);
-    expect(line!.agreed).toMatchObject(expectedView(c.response!, 'client'));
-    // Every message crossed compressed both ways: websockets compresses all of them, and so
-    // do we with threshold 0 (our echo of the fragmented one is a single frame).
-    const n = line!.messages as number;
-    expect(rec.compressedFrames, 'compressed messages we received').toBe(n);
-    expect((line!.agreed as Record<string, number>).compressed_in, 'compressed messages websockets received').toBe(n);
+describeWithPeer('python3-websockets', 'permessage-deflate with Python websockets', () => {
+  describe('a websockets client (ClientPerMessageDeflateFactory) against our server', () => {
+    const cases: Array<Case<PyClientFactory>> = [
+      { name: 'defaults (client offers client_max_window_bits without a value)', ours: {}, peer: {}, response: [] },
+      {
+        name: 'client asks server_ and client_no_context_takeover',
+        ours: {},
+        peer: { server_no_context_takeover: true, client_no_context_takeover: true },
+        response: ['client_no_context_takeover', 'server_no_context_takeover'],
+      },
+      {
+        name: 'client asks server_max_window_bits=8, client_max_window_bits=9',
+        ours: {},
+        peer: { server_max_window_bits: 8, client_max_window_bits: 9 },
+        response: ['client_max_window_bits=9', 'server_max_window_bits=8'],
+      },
+      {
+        name: 'our server imposes every parameter (windows 9 and 10)',
+        ours: { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 9, clientMaxWindowBits: 10 },
+        peer: {},
+        response: ['client_max_window_bits=10', 'client_no_context_takeover', 'server_max_window_bits=9', 'server_no_context_takeover'],
+      },
+      {
+        name: 'client_max_window_bits without a value, limited by our server to 11; server_no_context_takeover',
+        ours: { clientMaxWindowBits: 11 },
+        peer: { server_no_context_takeover: true, client_max_window_bits: true },
+        response: ['client_max_window_bits=11', 'server_no_context_takeover'],
+      },
+      {
+        name: 'windows of 15 both ways (our compressor at 15 too)',
+        ours: { zlibDeflateOptions: { windowBits: 15 } },
+        peer: { server_max_window_bits: 15, client_max_window_bits: 15 },
+        response: ['client_max_window_bits=15', 'server_max_window_bits=15'],
+      },
+    ];
+    it.each(cases.map((c, i) => [c.name, c, i + 1] as const))('%s', async (_name, c, seed) => {
+      const server = await ScenarioServer.start({ perMessageDeflate: { threshold: 0, ...c.ours } });
+      servers.push(server);
+      const [line] = await runPeer(PEER, ['pmd-client', server.url, '--config', JSON.stringify({ factory: c.peer, seed })]);
+      expect(line!.failures).toEqual([]);
+      expect(params(line!.response as string)).toEqual(c.response);
+      const rec = await server.closedConnection('/websockets/pmd');
+      expect(params(rec.extensions)).toEqual(c.response);
+      expect(line!.agreed).toMatchObject(expectedView(c.response!, 'client'));
+      // Every message crossed compressed both ways: websockets compresses all of them, and so
+      // do we with threshold 0 (our echo of the fragmented one is a single frame).
+      const n = line!.messages as number;
+      expect(rec.compressedFrames, 'compressed messages we received').toBe(n);
+      expect((line!.agreed as Record<string, number>).compressed_in, 'compressed messages websockets received').toBe(n);
+    });
   });
-});
 
-describe('our client against a websockets server (ServerPerMessageDeflateFactory)', () => {
-  const cases: Array<Case<PyClientFactory>> = [
-    { name: 'defaults', ours: {}, peer: {}, response: [] },
-    {
-      name: 'we ask server_ and client_no_context_takeover',
-      ours: { serverNoContextTakeover: true, clientNoContextTakeover: true },
-      peer: {},
-      response: ['client_no_context_takeover', 'server_no_context_takeover'],
-    },
-    {
-      name: 'we ask server_max_window_bits=9 and promise client_max_window_bits=8',
-      ours: { serverMaxWindowBits: 9, clientMaxWindowBits: 8 },
-      peer: {},
-      response: ['client_max_window_bits=8', 'server_max_window_bits=9'],
-    },
-    {
-      name: 'the server imposes every parameter (windows 10 and 9)',
-      ours: {},
-      peer: { server_no_context_takeover: true, client_no_context_takeover: true, server_max_window_bits: 10, client_max_window_bits: 9 },
-      response: ['client_max_window_bits=9', 'client_no_context_takeover', 'server_max_window_bits=10', 'server_no_context_takeover'],
-    },
-    {
-      name: 'windows of 15 both ways (our compressor at 15 too)',
-      ours: { serverMaxWindowBits: 15, clientMaxWindowBits: 15, zlibDeflateOptions: { windowBits: 15 } },
-      peer: {},
-      response: ['client_max_window_bits=15', 'server_max_window_bits=15'],
-    },
-    {
-      name: 'the server requires client_max_window_bits, we do not offer it: no compression',
-      ours: { clientMaxWindowBits: false },
-      peer: { client_max_window_bits: 10, require_client_max_window_bits: true },
-      response: null,
-    },
-  ];
-  it.each(cases.map((c, i) => [c.name, c, i + 1] as const))('%s', async (_name, c, seed) => {
-    const { peer, url } = await startPythonServer(PEER, ['server', '--config', JSON.stringify({ factory: c.peer })]);
-    peers.push(peer);
-    const result = await exchangeAsClient(`${url}/wscore/pmd`, c.ours, seed);
-    const line: PeerLine = await peer.waitFor((l) => l.event === 'closed', 10_000, 'the report of the connection');
-    expect(params(result.extensions)).toEqual(c.response);
-    expect(params(line.response as string | null)).toEqual(c.response);
-    const n = pmdMessages(seed).length;
-    if (c.response === null) {
-      expect(line.agreed).toBeNull();
-      expect(result.compressedFrames).toBe(0);
-    } else {
-      expect(line.agreed).toMatchObject(expectedView(c.response, 'server'));
-      // We compress whole messages only: the fragmented one goes out uncompressed.
-      expect((line.agreed as Record<string, number>).compressed_in, 'compressed messages websockets received').toBe(n - 1);
-      expect(result.compressedFrames, 'compressed messages we received').toBe(n);
-    }
-    const { code } = await peer.finish();
-    expect(code, peer.report()).toBe(0);
+  describe('our client against a websockets server (ServerPerMessageDeflateFactory)', () => {
+    const cases: Array<Case<PyClientFactory>> = [
+      { name: 'defaults', ours: {}, peer: {}, response: [] },
+      {
+        name: 'we ask server_ and client_no_context_takeover',
+        ours: { serverNoContextTakeover: true, clientNoContextTakeover: true },
+        peer: {},
+        response: ['client_no_context_takeover', 'server_no_context_takeover'],
+      },
+      {
+        name: 'we ask server_max_window_bits=9 and promise client_max_window_bits=8',
+        ours: { serverMaxWindowBits: 9, clientMaxWindowBits: 8 },
+        peer: {},
+        response: ['client_max_window_bits=8', 'server_max_window_bits=9'],
+      },
+      {
+        name: 'the server imposes every parameter (windows 10 and 9)',
+        ours: {},
+        peer: { server_no_context_takeover: true, client_no_context_takeover: true, server_max_window_bits: 10, client_max_window_bits: 9 },
+        response: ['client_max_window_bits=9', 'client_no_context_takeover', 'server_max_window_bits=10', 'server_no_context_takeover'],
+      },
+      {
+        name: 'windows of 15 both ways (our compressor at 15 too)',
+        ours: { serverMaxWindowBits: 15, clientMaxWindowBits: 15, zlibDeflateOptions: { windowBits: 15 } },
+        peer: {},
+        response: ['client_max_window_bits=15', 'server_max_window_bits=15'],
+      },
+      {
+        name: 'the server requires client_max_window_bits, we do not offer it: no compression',
+        ours: { clientMaxWindowBits: false },
+        peer: { client_max_window_bits: 10, require_client_max_window_bits: true },
+        response: null,
+      },
+    ];
+    it.each(cases.map((c, i) => [c.name, c, i + 1] as const))('%s', async (_name, c, seed) => {
+      const { peer, url } = await startPythonServer(PEER, ['server', '--config', JSON.stringify({ factory: c.peer })]);
+      peers.push(peer);
+      const result = await exchangeAsClient(`${url}/wscore/pmd`, c.ours, seed);
+      const line: PeerLine = await peer.waitFor((l) => l.event === 'closed', 10_000, 'the report of the connection');
+      expect(params(result.extensions)).toEqual(c.response);
+      expect(params(line.response as string | null)).toEqual(c.response);
+      const n = pmdMessages(seed).length;
+      if (c.response === null) {
+        expect(line.agreed).toBeNull();
+        expect(result.compressedFrames).toBe(0);
+      } else {
+        expect(line.agreed).toMatchObject(expectedView(c.response, 'server'));
+        // We compress whole messages only: the fragmented one goes out uncompressed.
+        expect((line.agreed as Record<string, number>).compressed_in, 'compressed messages websockets received').toBe(n - 1);
+        expect(result.compressedFrames, 'compressed messages we received').toBe(n);
+      }
+      const { code } = await peer.finish();
+      expect(code, peer.report()).toBe(0);
+    });
   });
 });
 

@@ -2,6 +2,8 @@
  * The `wscore` command, run in-process with test streams: serve, connect (wscat-like), and
  * the exit status mapping.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 
@@ -116,23 +118,67 @@ describe('wscore CLI', () => {
     expect(io.code()).toBe(1);
   });
 
-  it('prints usage for help and fails on an unknown command', async () => {
-    const write = process.stdout.write;
-    const errWrite = process.stderr.write;
-    let text = '';
-    process.stdout.write = ((s: string) => ((text += s), true)) as typeof process.stdout.write;
-    process.stderr.write = ((s: string) => ((text += s), true)) as typeof process.stderr.write;
-    const before = process.exitCode;
-    try {
-      await main(['--help']);
-      await main(['nope']);
-      expect(process.exitCode).toBe(2);
-    } finally {
-      process.stdout.write = write;
-      process.stderr.write = errWrite;
-      process.exitCode = before;
+  it('prints usage for --help and fails on an unknown command with status 2', async () => {
+    const help = testIO();
+    await main(['--help'], help);
+    expect(help.out()).toContain('wscore serve');
+    expect(help.out()).toContain('wscore --version');
+    expect(help.code()).toBeUndefined();
+    const unknown = testIO();
+    await main(['nope'], unknown);
+    expect(unknown.out()).toContain('unknown command "nope"');
+    expect(unknown.code()).toBe(2);
+  });
+
+  it('prints the help of a command, without running it', async () => {
+    for (const [command, option] of [['serve', '--verbose'], ['connect', '--subprotocol'], ['bench', '--seconds']] as const) {
+      const io = testIO();
+      await main([command, '--port', '1', '--help'], io);
+      expect(io.out(), command).toMatch(new RegExp(`^wscore ${command} `));
+      expect(io.out(), command).toContain(option);
+      expect(io.code(), command).toBeUndefined();
     }
-    expect(text).toContain('wscore serve');
-    expect(text).toContain('unknown command');
+  });
+
+  it('prints the version of the package', async () => {
+    const io = testIO();
+    await main(['--version'], io);
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    expect(io.out()).toBe(`${pkg.version}\n`);
+    expect(io.code()).toBeUndefined();
+  });
+
+  it('a port in use is one line of error and status 1, not the usage text', async () => {
+    const { port } = await startServer();
+    const io = testIO();
+    await main(['serve', '--port', String(port), '--host', '127.0.0.1'], io);
+    expect(io.out()).toBe(`wscore serve: cannot listen on 127.0.0.1:${port}: the port is already in use (EADDRINUSE)\n`);
+    expect(io.code()).toBe(1);
+  });
+
+  it('a bad option is a usage error: the message, the command\'s usage, status 2', async () => {
+    const io = testIO();
+    await main(['serve', '--port', 'eighty'], io);
+    expect(io.out()).toMatch(/^wscore serve: invalid port eighty\nwscore serve \[options\]/);
+    expect(io.code()).toBe(2);
+    const unknown = testIO();
+    await main(['serve', '--colour'], unknown);
+    expect(unknown.out()).toContain("Unknown option '--colour'");
+    expect(unknown.code()).toBe(2);
+  });
+
+  it('serve --verbose logs each connection as it opens and closes', async () => {
+    const io = testIO();
+    const wss = track(await serveCommand(['--port', '0', '--verbose'], io));
+    const served = new Promise<WebSocket>((resolve) => wss.once('connection', resolve));
+    const ws = await openClient(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/room`);
+    ws.close(4000, 'done');
+    // The server side's 'close' (which the log line follows) has happened once it is closed.
+    await (await served).closed;
+    const lines = io.out().trim().split('\n').slice(1);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^open 127\.0\.0\.1:\d+ \/room$/);
+    expect(lines[1]).toMatch(/^close 127\.0\.0\.1:\d+ 4000 done$/);
+    expect(lines[0]!.split(' ')[1]).toBe(lines[1]!.split(' ')[1]);
   });
 });

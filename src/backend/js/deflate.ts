@@ -15,7 +15,6 @@
  *   native's (node:zlib reports a corrupt stream before a cap passed in the same chunk)
  *   and the bomb bound the same (cap + 64 KiB).
  */
-import { createRequire } from 'node:module';
 import * as zlib from 'node:zlib';
 
 import type { Deflater, DeflaterOptions, Inflater, InflaterOptions } from '../deflate-types';
@@ -44,10 +43,25 @@ interface PakoDeflate {
   deflateEnd(strm: ZStream): number;
 }
 
-const requireHere = createRequire(__filename);
-const zInflate = requireHere('pako/lib/zlib/inflate.js') as PakoInflate;
-const zDeflate = requireHere('pako/lib/zlib/deflate.js') as PakoDeflate;
-const ZStreamCtor = requireHere('pako/lib/zlib/zstream.js') as new () => ZStream;
+interface Pako {
+  inflate: PakoInflate;
+  deflate: PakoDeflate;
+  ZStream: new () => ZStream;
+}
+let pako: Pako | undefined;
+/**
+ * pako, loaded on first use: the native backend (which imports this module for its option
+ * checks) never loads it. Plain `require` calls with literal paths, so that bundlers
+ * (esbuild, webpack) see and include these files; `createRequire(__filename)` hid them and
+ * a bundled app failed at start with "Cannot find module 'pako/lib/zlib/inflate.js'".
+ */
+function loadPako(): Pako {
+  return (pako ??= {
+    inflate: require('pako/lib/zlib/inflate.js') as PakoInflate,
+    deflate: require('pako/lib/zlib/deflate.js') as PakoDeflate,
+    ZStream: require('pako/lib/zlib/zstream.js') as new () => ZStream,
+  });
+}
 
 // zlib's constants (zlib.h), the same numbers in pako.
 const Z_SYNC_FLUSH = 2;
@@ -150,7 +164,8 @@ function outputLimit(maxOutput: unknown): number {
 }
 
 class JsInflater implements Inflater {
-  private strm: ZStream | null = new ZStreamCtor();
+  private readonly z: PakoInflate = loadPako().inflate;
+  private strm: ZStream | null = new (loadPako().ZStream)();
   private readonly resetEachMessage: boolean;
   /** A block with BFINAL ended the deflate stream of this message. */
   private ended = false;
@@ -161,7 +176,7 @@ class JsInflater implements Inflater {
     const o = checkInflaterOptions(options);
     this.resetEachMessage = o.noContextTakeover;
     // Negative window bits: raw deflate, no zlib header or checksum (RFC 7692 §7.2).
-    if (zInflate.inflateInit2(this.strm!, -o.windowBits) !== Z_OK) throw new Error('zlib inflateInit2 failed');
+    if (this.z.inflateInit2(this.strm!, -o.windowBits) !== Z_OK) throw new Error('zlib inflateInit2 failed');
   }
 
   inflate(data: Uint8Array, fin: boolean, maxOutput: number): Uint8Array | InflateStatus {
@@ -186,7 +201,7 @@ class JsInflater implements Inflater {
     }
     if (fin) {
       // §7.1.1: no context takeover -> every message from an empty window; BFINAL -> new stream.
-      if (this.resetEachMessage || this.ended) zInflate.inflateReset(strm);
+      if (this.resetEachMessage || this.ended) this.z.inflateReset(strm);
       this.ended = false;
       this.messageIn = 0;
     }
@@ -203,7 +218,7 @@ class JsInflater implements Inflater {
       strm.output = out.buf;
       strm.next_out = out.size;
       strm.avail_out = outNow;
-      const ret = zInflate.inflate(strm, Z_SYNC_FLUSH);
+      const ret = this.z.inflate(strm, Z_SYNC_FLUSH);
       out.size += outNow - strm.avail_out;
       // Reaching maxOutput + 1 bytes: the message passed the cap (the bomb guard).
       if (out.total >= limit) return InflateStatus.TOO_BIG;
@@ -218,19 +233,20 @@ class JsInflater implements Inflater {
   }
 
   reset(): void {
-    if (this.strm !== null) zInflate.inflateReset(this.strm);
+    if (this.strm !== null) this.z.inflateReset(this.strm);
     this.ended = false;
     this.messageIn = 0;
   }
 
   close(): void {
-    if (this.strm !== null) zInflate.inflateEnd(this.strm);
+    if (this.strm !== null) this.z.inflateEnd(this.strm);
     this.strm = null;
   }
 }
 
 class JsDeflater implements Deflater {
-  private strm: ZStream | null = new ZStreamCtor();
+  private readonly z: PakoDeflate = loadPako().deflate;
+  private strm: ZStream | null = new (loadPako().ZStream)();
   private readonly resetEachMessage: boolean;
   /** node:zlib options for whole messages without context takeover (see the file comment). */
   private readonly oneShot: zlib.ZlibOptions | null;
@@ -243,7 +259,7 @@ class JsDeflater implements Deflater {
     // No raw 256-byte window in zlib (nor pako): 9 never refers back more than 250 bytes
     // (window - MIN_LOOKAHEAD), which a peer limited to 8 decompresses (see deflate.cc).
     const bits = o.windowBits === 8 ? 9 : o.windowBits;
-    if (zDeflate.deflateInit2(this.strm!, o.level, Z_DEFLATED, -bits, o.memLevel, o.strategy) !== Z_OK) {
+    if (this.z.deflateInit2(this.strm!, o.level, Z_DEFLATED, -bits, o.memLevel, o.strategy) !== Z_OK) {
       throw new Error('zlib deflateInit2 failed');
     }
     this.oneShot = o.noContextTakeover
@@ -269,7 +285,7 @@ class JsDeflater implements Deflater {
       strm.avail_out = out.buf.length - out.size;
       const before = strm.avail_out;
       // Z_SYNC_FLUSH: the peer can decompress everything sent so far (RFC 7692 §7.2.1).
-      const ret = zDeflate.deflate(strm, Z_SYNC_FLUSH);
+      const ret = this.z.deflate(strm, Z_SYNC_FLUSH);
       out.size += before - strm.avail_out;
       if (ret === Z_BUF_ERROR) break; // no input since the last flush: nothing to write
       if (ret !== Z_OK) throw new Error('zlib deflate failed');
@@ -277,17 +293,17 @@ class JsDeflater implements Deflater {
     strm.input = null;
     strm.output = null;
     if (!fin) return out.result();
-    if (this.resetEachMessage) zDeflate.deflateReset(strm); // §7.1.1: no context takeover
+    if (this.resetEachMessage) this.z.deflateReset(strm); // §7.1.1: no context takeover
     return endMessage(out.result());
   }
 
   reset(): void {
-    if (this.strm !== null) zDeflate.deflateReset(this.strm);
+    if (this.strm !== null) this.z.deflateReset(this.strm);
     this.inMessage = false;
   }
 
   close(): void {
-    if (this.strm !== null) zDeflate.deflateEnd(this.strm);
+    if (this.strm !== null) this.z.deflateEnd(this.strm);
     this.strm = null;
   }
 }
