@@ -51,7 +51,9 @@ done
 cache="${WSCORE_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wscore-arm64}"
 sysroot="$cache/sysroot"
 work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+counted=0
+# A setup step that fails (apt, npm) ends the script through set -e: still print a count.
+trap 'rm -rf "$work"; [ "$counted" -eq 1 ] || echo "arm64: 0 passed, 1 failed (setup failed before the tests ran)"' EXIT
 log() { printf '== %s\n' "$*"; }
 
 apt_install() {
@@ -181,5 +183,6 @@ if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=$((failed + 1))
 fi
 
+counted=1
 echo "arm64: ${passed} passed, ${failed} failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
