@@ -4,6 +4,8 @@
  * (b) it was built from the native sources in this tree. This fails while a committed
  *     prebuild is stale, on purpose: regenerate it (npm run prebuild) before committing
  *     changes under native/ or binding.gyp.
+ * (c) so was every other committed prebuild (npm run prebuild:arm64 for linux-arm64). Those
+ *     cannot be loaded on this host, so their bytes must hold the hash binding.gyp bakes in.
  */
 import { createRequire } from 'node:module';
 import * as fs from 'node:fs';
@@ -50,5 +52,13 @@ describe('prebuild', () => {
   it('was built from the native sources in this tree (regenerate with npm run prebuild)', () => {
     const addon = requireHere(nodeGypBuild.path(installed)) as NativeAddon;
     expect(addon.sourceHash).toBe(sourceHash());
+  });
+
+  it('every committed prebuild carries the source hash of this tree (cross builds: npm run prebuild:<arch>)', () => {
+    const dirs = fs.readdirSync(path.join(root, 'prebuilds'));
+    expect(dirs).toContain(`${process.platform}-${process.arch}`);
+    const hash = Buffer.from(`${sourceHash()}\0`, 'latin1');
+    const stale = dirs.filter((dir) => !fs.readFileSync(path.join(root, 'prebuilds', dir, 'wscore.node')).includes(hash));
+    expect(stale).toEqual([]);
   });
 });
