@@ -1,0 +1,153 @@
+/**
+ * The client side as ws's users rely on it: redirects (credentials, the 'redirect' event,
+ * close()/terminate() from its listener), close() from the 'error' listener of a failed
+ * handshake, `url`, and ws's error classes for bad arguments.
+ */
+import { once } from 'node:events';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { InvalidURLError, WebSocket } from '../../src/io';
+import { cleanup, closeEvent, startServer, track } from './helpers';
+
+afterEach(cleanup);
+
+/** An http server that answers every upgrade with a redirect to `location(req)`; records request headers. */
+async function redirector(location: () => string): Promise<{ port: number; seen: http.IncomingHttpHeaders[] }> {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer();
+  server.on('upgrade', (req, socket) => {
+    seen.push(req.headers);
+    socket.end(`HTTP/1.1 302 Found\r\nLocation: ${location()}\r\nContent-Length: 0\r\n\r\n`);
+  });
+  track({ close: () => new Promise<void>((resolve) => server.close(() => resolve())) });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { port: (server.address() as AddressInfo).port, seen };
+}
+
+/** A WebSocketServer recording the headers of each upgrade request. */
+async function recordingServer(): Promise<{ port: number; seen: http.IncomingHttpHeaders[] }> {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const { wss, port } = await startServer({ verifyClient: (info) => (seen.push(info.req.headers), true) });
+  wss.on('connection', (ws) => ws.close());
+  return { port, seen };
+}
+
+describe('redirects (followRedirects)', () => {
+  it('drops the auth option and URL credentials when redirected to another host or port', async () => {
+    const target = await recordingServer();
+    const from = await redirector(() => `ws://127.0.0.1:${target.port}/`);
+    for (const [url, opts] of [
+      [`ws://127.0.0.1:${from.port}/`, { auth: 'user:secret' }],
+      [`ws://user:secret@127.0.0.1:${from.port}/`, {}],
+    ] as const) {
+      const ws = track(new WebSocket(url, { ...opts, followRedirects: true, headers: { Cookie: 'a=b' } }));
+      await closeEvent(ws);
+    }
+    expect(from.seen.map((h) => [h.authorization, h.cookie])).toEqual([
+      [`Basic ${Buffer.from('user:secret').toString('base64')}`, 'a=b'],
+      [`Basic ${Buffer.from('user:secret').toString('base64')}`, 'a=b'],
+    ]);
+    expect(target.seen.map((h) => [h.authorization, h.cookie])).toEqual([
+      [undefined, undefined],
+      [undefined, undefined],
+    ]);
+  });
+
+  it("keeps the headers when a 'redirect' listener is there, and gives it the new request before it is sent", async () => {
+    const target = await recordingServer();
+    const from = await redirector(() => `ws://127.0.0.1:${target.port}/next`);
+    const ws = track(new WebSocket(`ws://127.0.0.1:${from.port}/`, { auth: 'user:secret', followRedirects: true, headers: { Cookie: 'a=b', 'X-Drop': '1' } }));
+    const redirects: string[] = [];
+    ws.on('redirect', (url, req) => {
+      redirects.push(url);
+      req.removeHeader('x-drop');
+    });
+    await closeEvent(ws);
+    expect(redirects).toEqual([`ws://127.0.0.1:${target.port}/next`]);
+    expect(target.seen.map((h) => [h.authorization, h.cookie, h['x-drop']])).toEqual([[`Basic ${Buffer.from('user:secret').toString('base64')}`, 'a=b', undefined]]);
+  });
+
+  it("close() and terminate() from a 'redirect' listener end the handshake with 'error' then 'close' 1006", async () => {
+    for (const method of ['close', 'terminate'] as const) {
+      const from = await redirector(() => '/elsewhere');
+      const ws = track(new WebSocket(`ws://127.0.0.1:${from.port}/`, { followRedirects: true }));
+      const events: string[] = [];
+      ws.on('redirect', () => ws[method]());
+      ws.on('open', () => events.push('open'));
+      ws.on('error', (err) => events.push(`error: ${err.message}`));
+      const [code] = await closeEvent(ws);
+      expect([...events, code]).toEqual(['error: WebSocket was closed before the connection was established', 1006]);
+    }
+  });
+
+  it("url follows a relative redirect and keeps the ws: scheme (also for an http: URL)", async () => {
+    const target = await recordingServer();
+    const from = await redirector(() => `http://127.0.0.1:${target.port}/there?x=1`);
+    const ws = track(new WebSocket(`http://127.0.0.1:${from.port}/here`, { followRedirects: true }));
+    expect(ws.url).toBe(`ws://127.0.0.1:${from.port}/here`);
+    await once(ws, 'open');
+    expect(ws.url).toBe(`ws://127.0.0.1:${target.port}/there?x=1`);
+    const rel = await redirector(() => '/relative');
+    const ws2 = track(new WebSocket(`ws://127.0.0.1:${rel.port}/`, { followRedirects: true, maxRedirects: 1 }));
+    ws2.on('error', () => undefined);
+    await closeEvent(ws2);
+    expect(ws2.url).toBe(`ws://127.0.0.1:${rel.port}/relative`);
+  });
+});
+
+describe('failed handshakes and bad arguments', () => {
+  it("close() or terminate() from the 'error' listener of a failed handshake does not throw", async () => {
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.write('foo\r\n');
+    });
+    track({
+      close: () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    for (const method of ['close', 'terminate'] as const) {
+      const ws = track(new WebSocket(`ws://127.0.0.1:${port}/`));
+      const thrown: unknown[] = [];
+      ws.on('error', () => {
+        try {
+          ws[method]();
+        } catch (err) {
+          thrown.push(err);
+        }
+      });
+      const [code] = await closeEvent(ws);
+      expect([thrown, code]).toEqual([[], 1006]);
+    }
+  });
+
+  it("throws ws's error classes: SyntaxError for a bad URL or subprotocol, RangeError for a version", () => {
+    const urlErr = (() => {
+      try {
+        new WebSocket('foo');
+      } catch (err) {
+        return err;
+      }
+      return null;
+    })();
+    expect(urlErr).toBeInstanceOf(SyntaxError);
+    expect(urlErr).toBeInstanceOf(InvalidURLError);
+    expect(String(urlErr)).toBe('SyntaxError: Invalid URL: foo');
+    for (const protocols of [['a', 'a'], ['bad protocol'], ['']]) {
+      expect(() => new WebSocket('ws://127.0.0.1:9/', protocols)).toThrow(new SyntaxError('An invalid or duplicated subprotocol was specified'));
+    }
+    expect(() => new WebSocket('ws://127.0.0.1:9/', { protocolVersion: 8 })).toThrow(RangeError);
+  });
+});
