@@ -111,11 +111,15 @@ function parseTarget(address: string | URL): Target {
     if (socketPath === '') throw new InvalidURLError(`The URL's pathname is empty: ${text}`, text);
     return { secure: false, host: 'localhost', port: 0, hostHeader: 'localhost', path: path + url.search, socketPath, auth: undefined, href: url.href };
   }
-  // http: and https: mean ws: and wss: (as in ws), and `url` says so.
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  // http: and https: mean ws: and wss: (as in ws), and `url` says so. The text as given is
+  // what is checked (the URL parser would silently drop a CR/LF that parseUri refuses).
+  let wsText = text;
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    wsText = `ws${url.protocol === 'https:' ? 's' : ''}:${text.slice(url.protocol.length)}`;
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  }
   try {
-    const uri = parseUri(url.href);
+    const uri = parseUri(wsText);
     const auth = uri.userInfo === undefined ? undefined : `${uri.userInfo[0]}:${uri.userInfo[1]}`;
     return { secure: uri.secure, host: uri.host, port: uri.port, hostHeader: uri.hostHeader, path: uri.resourceName, socketPath: undefined, auth, href: url.href };
   } catch (err) {
