@@ -138,14 +138,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    */
   constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
     super();
-    if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols === 'object') {
+    if (protocols !== undefined && protocols !== null && !Array.isArray(protocols) && typeof protocols === 'object') {
       options = protocols;
       protocols = undefined;
     }
     const opts: ConnectionOptions = options ?? {};
     this[kCore] = new Core(this, coreOptions(opts));
     if (address !== null) {
-      const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
+      // Anything but a string or an array of them (null included) is an invalid subprotocol.
+      const list = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols as string];
       startClient(this, address, list, options ?? {});
     }
   }
@@ -211,7 +212,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       this[kUnsent] += size;
       this.afterPending(data, (bytes) => {
         this[kUnsent] -= size;
-        if (bytes !== null) this.sendNow(typeof bytes === 'number' ? String(bytes) : bytes, opts, cb);
+        if (bytes === null) return;
+        // ws's error when the connection went away while a Blob was being read.
+        if (isBlob(data) && core.socket?.destroyed === true) cb?.(new Error('The socket was closed while the blob was being read'));
+        else this.sendNow(typeof bytes === 'number' ? String(bytes) : bytes, opts, cb);
       }, cb);
       return this.bufferedAmount < core.options.highWaterMark;
     }

@@ -62,6 +62,13 @@ describe('sending', () => {
     expect(Buffer.isBuffer(text)).toBe(true);
   });
 
+  it("a Blob still being read when the connection is destroyed: the callback gets ws's error", async () => {
+    const { client } = await pair();
+    const err = new Promise<Error | undefined>((resolve) => client.send(new Blob(['late']), resolve));
+    client.terminate();
+    expect((await err)?.message).toBe('The socket was closed while the blob was being read');
+  });
+
   it('send() with no data sends an empty binary message', async () => {
     const { client, server } = await pair();
     const got = messages(server, 1);
@@ -117,6 +124,28 @@ describe('state', () => {
 });
 
 describe('WebSocketServer', () => {
+  it("answers a refused handshake with ws's message for the header at fault (RFC status codes)", async () => {
+    const { port } = await startServer();
+    const ask = async (head: string): Promise<string> => {
+      const socket = net.connect(port, '127.0.0.1');
+      track({ close: () => socket.destroy() });
+      socket.write(`${head}\r\nHost: x\r\n\r\n`);
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      await once(socket, 'end');
+      const text = Buffer.concat(chunks).toString('latin1');
+      return `${text.split('\r\n')[0]} | ${text.slice(text.indexOf('\r\n\r\n') + 4)}`;
+    };
+    const up = 'Upgrade: websocket\r\nConnection: Upgrade';
+    const key = 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==';
+    expect(await ask(`GET / HTTP/1.1\r\n${up}\r\nSec-WebSocket-Version: 13`)).toBe('HTTP/1.1 400 Bad Request | Missing or invalid Sec-WebSocket-Key header');
+    expect(await ask(`GET / HTTP/1.1\r\n${up}\r\n${key}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: a b`)).toBe(
+      'HTTP/1.1 400 Bad Request | Invalid Sec-WebSocket-Protocol header',
+    );
+    // RFC 6455 §4.4: an unsupported version is answered 426 with the versions we speak (ws: 400).
+    expect(await ask(`GET / HTTP/1.1\r\n${up}\r\n${key}\r\nSec-WebSocket-Version: 8`)).toBe('HTTP/1.1 426 Upgrade Required | Missing or invalid Sec-WebSocket-Version header');
+  });
+
   it("a second close() emits 'close' again and gives the callback an error", async () => {
     const { wss } = await startServer();
     await wss.close();

@@ -145,8 +145,8 @@ describe('failed handshakes and bad arguments', () => {
     expect(urlErr).toBeInstanceOf(SyntaxError);
     expect(urlErr).toBeInstanceOf(InvalidURLError);
     expect(String(urlErr)).toBe('SyntaxError: Invalid URL: foo');
-    for (const protocols of [['a', 'a'], ['bad protocol'], ['']]) {
-      expect(() => new WebSocket('ws://127.0.0.1:9/', protocols)).toThrow(new SyntaxError('An invalid or duplicated subprotocol was specified'));
+    for (const protocols of [['a', 'a'], ['bad protocol'], [''], '', 'a,b', null]) {
+      expect(() => new WebSocket('ws://127.0.0.1:9/', protocols as string[])).toThrow(new SyntaxError('An invalid or duplicated subprotocol was specified'));
     }
     expect(() => new WebSocket('ws://127.0.0.1:9/', { protocolVersion: 8 })).toThrow(RangeError);
   });
