@@ -14,7 +14,8 @@ import * as tls from 'node:tls';
 
 import { Headers, isToken } from '../datastructures';
 import type { Extension } from '../extensions/extension';
-import { buildClientRequest, checkServerResponse } from '../handshake';
+import { LocalProtocolError } from '../errors';
+import { buildClientRequest, checkServerResponse, InvalidHandshakeHeader, InvalidHeaderValue } from '../handshake';
 import { Response } from '../http11';
 import { InvalidURI, parseUri } from '../uri';
 import { CLOSED, CLOSING, CONNECTING, type Core, kCore } from './core';
@@ -299,8 +300,7 @@ function request(
       result = checkServerResponse(response, { key, subprotocols: protocols, extensions });
     } catch (err) {
       socket.destroy();
-      const message = err instanceof Error ? err.message : String(err);
-      abortClientHandshake(ws, new InvalidServerHandshakeError(message, target.href, err));
+      abortClientHandshake(ws, new InvalidServerHandshakeError(wsHandshakeMessage(err, protocols, extensions), target.href, err));
       return;
     }
     pending.timer?.cancel();
@@ -324,6 +324,30 @@ function request(
   }
   if (finishRequest) finishRequest(req, ws);
   else req.end();
+}
+
+/**
+ * ws's message for a 101 response that breaks RFC 6455 §4.1 (code written for ws matches
+ * them); the handshake module's detailed error stays the `cause`.
+ */
+function wsHandshakeMessage(err: unknown, protocols: readonly string[], extensions: readonly Extension[]): string {
+  if (!(err instanceof InvalidHandshakeHeader)) {
+    // An extension's parameters the offer did not allow (RFC 7692 §7.1).
+    return err instanceof LocalProtocolError ? 'Invalid Sec-WebSocket-Extensions header' : err instanceof Error ? err.message : String(err);
+  }
+  switch (err.header.toLowerCase()) {
+    case 'upgrade':
+      return 'Invalid Upgrade header';
+    case 'sec-websocket-accept':
+      return 'Invalid Sec-WebSocket-Accept header';
+    case 'sec-websocket-protocol':
+      return protocols.length === 0 ? 'Server sent a subprotocol but none was requested' : 'Server sent an invalid subprotocol';
+    case 'sec-websocket-extensions':
+      if (err instanceof InvalidHeaderValue) return 'Invalid Sec-WebSocket-Extensions header';
+      return extensions.length === 0 ? 'Server sent a Sec-WebSocket-Extensions header but no extension was requested' : 'Server indicated an extension that was not requested';
+    default:
+      return err.message;
+  }
 }
 
 function redirect(

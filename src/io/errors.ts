@@ -49,7 +49,8 @@ export class HandshakeTimeoutError extends ConnectError {
     readonly timeout: number,
     url: string,
   ) {
-    super(`opening handshake has timed out after ${timeout} ms`, 'WS_ERR_HANDSHAKE_TIMEOUT', url);
+    // ws's message (code written for ws matches it); the limit is in `timeout`.
+    super('Opening handshake has timed out', 'WS_ERR_HANDSHAKE_TIMEOUT', url);
   }
 }
 

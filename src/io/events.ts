@@ -168,6 +168,8 @@ export function addEventListener<K extends WebSocketEventType>(
   listener: WSEventListener<WSEventByType[K]>,
   options?: AddEventListenerOptions,
 ): void {
+  // Only the four WebSocket event types exist for the WHATWG API (as in ws); others are ignored.
+  if (type !== 'open' && type !== 'message' && type !== 'close' && type !== 'error') return;
   for (const existing of target.listeners(type) as WrappedListener[]) {
     if (existing[kListener] === listener && !existing[kForOnProperty]) return;
   }

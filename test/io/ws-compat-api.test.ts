@@ -115,6 +115,12 @@ describe('state', () => {
     }
   });
 
+  it('addEventListener ignores types other than open, message, close and error', () => {
+    const ws = new WebSocket(null);
+    ws.addEventListener('foo' as 'open', () => undefined);
+    expect(ws.listenerCount('foo')).toBe(0);
+  });
+
   it('the attributes are enumerable, configurable accessors of the prototype', () => {
     for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onopen', 'onmessage', 'onclose', 'onerror']) {
       const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, name)!;

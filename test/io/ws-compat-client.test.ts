@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { InvalidURLError, WebSocket } from '../../src/io';
-import { cleanup, closeEvent, startServer, track } from './helpers';
+import { cleanup, closeEvent, rawServer, startServer, switchingProtocols, track } from './helpers';
 
 afterEach(cleanup);
 
@@ -101,6 +101,33 @@ describe('redirects (followRedirects)', () => {
 });
 
 describe('failed handshakes and bad arguments', () => {
+  it("a 101 that breaks RFC 6455 §4.1 fails with ws's message (the detail is the cause)", async () => {
+    const cases: Array<[string, (key: string) => string, string[]]> = [
+      ['Invalid Upgrade header', (key) => switchingProtocols(key).replace('Upgrade: websocket', 'Upgrade: foo'), []],
+      ['Invalid Sec-WebSocket-Accept header', () => 'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\n', []],
+      ['Server sent a subprotocol but none was requested', (key) => switchingProtocols(key, 'Sec-WebSocket-Protocol: chat\r\n'), []],
+      ['Server sent an invalid subprotocol', (key) => switchingProtocols(key, 'Sec-WebSocket-Protocol: other\r\n'), ['chat']],
+      ['Server indicated an extension that was not requested', (key) => switchingProtocols(key, 'Sec-WebSocket-Extensions: foo\r\n'), []],
+    ];
+    for (const [message, response, protocols] of cases) {
+      const { url } = await rawServer(() => undefined, response);
+      const ws = track(new WebSocket(url, protocols));
+      const errors: Error[] = [];
+      ws.on('error', (err) => errors.push(err));
+      await closeEvent(ws);
+      expect([errors[0]?.message, errors[0]?.cause instanceof Error]).toEqual([message, true]);
+    }
+  });
+
+  it("the handshake timeout has ws's message", async () => {
+    const { url } = await rawServer(() => undefined, () => '');
+    const ws = track(new WebSocket(url, { handshakeTimeout: 50 }));
+    const errors: Error[] = [];
+    ws.on('error', (err) => errors.push(err));
+    await closeEvent(ws);
+    expect(errors.map((e) => e.message)).toEqual(['Opening handshake has timed out']);
+  });
+
   it("close() or terminate() from the 'error' listener of a failed handshake does not throw", async () => {
     const sockets = new Set<net.Socket>();
     const server = net.createServer((socket) => {
