@@ -31,58 +31,14 @@ import { ConnectError, NotOpenError } from './errors';
 import type { Message } from './message-queue';
 import { coreOptions, type ConnectionOptions } from './options';
 import type { SendCallback } from './sender';
+import { BLOB_SOCKET_CLOSED, byteSize, controlPayload, EMPTY, isBlob, toBytes, type SendData, type SendOptions } from './send-data';
 
-/**
- * What send() accepts. Numbers are sent as their decimal text (as ws does); an array of
- * buffers (a 'message' received with binaryType 'fragments') is sent as their concatenation.
- */
-export type SendData = string | Buffer | ArrayBuffer | SharedArrayBuffer | ArrayBufferView | Blob | number | readonly Uint8Array[];
-
-/** Options of {@link WebSocket.send}. */
-export interface SendOptions {
-  /** Send as a binary message (default: true unless `data` is a string). */
-  binary?: boolean;
-  /** Compress when permessage-deflate was negotiated (default true; small messages never are). */
-  compress?: boolean;
-  /** Whether this is the last fragment of the message (default true). */
-  fin?: boolean;
-  /** Accepted for ws compatibility: clients always mask and servers never do (RFC 6455 §5.1). */
-  mask?: boolean;
-}
+export { toBytes, type SendData, type SendOptions } from './send-data';
 
 /** What the `closed` promise resolves with. */
 export interface CloseInfo {
   code: number;
   reason: string;
-}
-
-const EMPTY = Buffer.alloc(0);
-
-/** The bytes of a non-text payload (no copy except for an array of buffers). */
-export function toBytes(data: Exclude<SendData, string | number | Blob>): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (Array.isArray(data)) return Buffer.concat(data as readonly Uint8Array[]);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
-    return new Uint8Array(data as ArrayBuffer);
-  }
-  throw new TypeError('data must be a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
-}
-
-function controlPayload(data: Exclude<SendData, Blob> | undefined): Uint8Array {
-  if (data === undefined) return EMPTY;
-  return typeof data === 'string' || typeof data === 'number' ? Buffer.from(String(data)) : toBytes(data);
-}
-
-function isBlob(data: unknown): data is Blob {
-  return typeof Blob !== 'undefined' && data instanceof Blob;
-}
-
-/** The payload size of what send()/ping()/pong() were given. */
-function byteSize(data: SendData | undefined): number {
-  if (data === undefined) return 0;
-  if (typeof data === 'string' || typeof data === 'number') return Buffer.byteLength(String(data));
-  return isBlob(data) ? data.size : toBytes(data).length;
 }
 
 /**
@@ -213,9 +169,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       this.afterPending(data, (bytes) => {
         this[kUnsent] -= size;
         if (bytes === null) return;
-        // ws's error when the connection went away while a Blob was being read.
-        if (isBlob(data) && core.socket?.destroyed === true) cb?.(new Error('The socket was closed while the blob was being read'));
-        else this.sendNow(typeof bytes === 'number' ? String(bytes) : bytes, opts, cb);
+        // ws's error, for the Blob and every send queued behind it, when the connection went
+        // away meanwhile.
+        if (core.socket?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
+        else this.sendNow(typeof bytes === 'number' ? String(bytes) : bytes, opts, cb, true);
       }, cb);
       return this.bufferedAmount < core.options.highWaterMark;
     }
@@ -250,9 +207,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     });
   }
 
-  private sendNow(data: Exclude<SendData, Blob | number>, options: SendOptions | undefined, cb: SendCallback | undefined): boolean {
+  /** `queued`: called while OPEN and queued behind a Blob; a close() since then waits for it. */
+  private sendNow(data: Exclude<SendData, Blob | number>, options: SendOptions | undefined, cb: SendCallback | undefined, queued = false): boolean {
     const core = this[kCore];
-    if (core.readyState !== OPEN || core.closeFrameSent) {
+    if ((core.readyState !== OPEN && !queued) || core.closeFrameSent) {
       sendAfterClose(this, data, cb);
       return false;
     }
@@ -302,8 +260,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (isBlob(data) || this[kChain] !== null) {
       this.afterPending(data ?? EMPTY, (bytes) => {
         if (bytes === null) return;
-        if (core.readyState === OPEN) core.sendControl(opcode, controlPayload(bytes), cb);
-        else sendAfterClose(this, bytes, cb);
+        if (core.socket?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
+        else if (core.closeFrameSent) sendAfterClose(this, bytes, cb);
+        else core.sendControl(opcode, controlPayload(bytes), cb);
       }, cb);
       return;
     }
@@ -337,7 +296,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     else if (ArrayBuffer.isView(reason) || reason instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && reason instanceof SharedArrayBuffer)) r = toBytes(reason);
     else throw new TypeError('The close reason must be a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
     if (r.byteLength > 123) throw new LocalProtocolError('The close reason must not be greater than 123 bytes');
-    core.close(code, code === undefined ? EMPTY : r);
+    const payload = code === undefined ? EMPTY : r;
+    if (this[kChain] !== null) {
+      // Messages sent before close() leave first (RFC 6455 §7.1.2), Blobs being read included.
+      if (core.readyState === OPEN) core.readyState = CLOSING;
+      this.afterPending(EMPTY, () => core.close(code, payload), undefined);
+      return;
+    }
+    core.close(code, payload);
   }
 
   /** Destroys the connection at once, without a closing handshake. */

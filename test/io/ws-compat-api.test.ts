@@ -62,11 +62,29 @@ describe('sending', () => {
     expect(Buffer.isBuffer(text)).toBe(true);
   });
 
-  it("a Blob still being read when the connection is destroyed: the callback gets ws's error", async () => {
+  it("a Blob still being read when the connection is destroyed: it and the sends behind it get ws's error", async () => {
     const { client } = await pair();
-    const err = new Promise<Error | undefined>((resolve) => client.send(new Blob(['late']), resolve));
+    const first = new Promise<Error | undefined>((resolve) => client.send(new Blob(['late']), resolve));
+    const second = new Promise<Error | undefined>((resolve) => client.send('behind', resolve));
     client.terminate();
-    expect((await err)?.message).toBe('The socket was closed while the blob was being read');
+    expect([(await first)?.message, (await second)?.message]).toEqual([
+      'The socket was closed while the blob was being read',
+      'The socket was closed while the blob was being read',
+    ]);
+  });
+
+  it('close() right after send(Blob): the Blob leaves before the close frame', async () => {
+    const { client, server } = await pair();
+    const got = messages(server, 2);
+    client.send(new Blob(['one']));
+    client.send(new Blob(['two']));
+    client.close(1000);
+    expect(client.readyState).toBe(WebSocket.CLOSING);
+    expect(() => client.send('after close', () => undefined)).not.toThrow();
+    const out = await got;
+    expect(out.map(([d]) => (d as Buffer).toString())).toEqual(['one', 'two']);
+    const [code] = await closeEvent(server);
+    expect(code).toBe(1000);
   });
 
   it('send() with no data sends an empty binary message', async () => {
