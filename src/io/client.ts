@@ -14,7 +14,7 @@ import * as tls from 'node:tls';
 
 import { Headers, isToken } from '../datastructures';
 import type { Extension } from '../extensions/extension';
-import { LocalProtocolError } from '../errors';
+import { LocalProtocolError, RemoteProtocolError } from '../errors';
 import { buildClientRequest, checkServerResponse, InvalidHandshakeHeader, InvalidHeaderValue } from '../handshake';
 import { Response } from '../http11';
 import { InvalidURI, parseUri } from '../uri';
@@ -332,8 +332,9 @@ function request(
  */
 function wsHandshakeMessage(err: unknown, protocols: readonly string[], extensions: readonly Extension[]): string {
   if (!(err instanceof InvalidHandshakeHeader)) {
-    // An extension's parameters the offer did not allow (RFC 7692 §7.1).
-    return err instanceof LocalProtocolError ? 'Invalid Sec-WebSocket-Extensions header' : err instanceof Error ? err.message : String(err);
+    // The rest come from the extension accepting the response: parameters the offer did not
+    // allow, or malformed ones (RFC 7692 §7.1).
+    return err instanceof LocalProtocolError || err instanceof RemoteProtocolError ? 'Invalid Sec-WebSocket-Extensions header' : err instanceof Error ? err.message : String(err);
   }
   switch (err.header.toLowerCase()) {
     case 'upgrade':

@@ -132,6 +132,8 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
 
   constructor(options: ServerOptions, callback?: () => void) {
     super();
+    // No options at all gets the same TypeError as ws (not a property read of undefined).
+    options ??= {};
     const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
     if (modes !== 1) throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     this.options = { ...options };
@@ -328,7 +330,7 @@ export class WebSocketServer extends EventEmitter<WebSocketServerEventMap> {
       socket.destroy();
       return;
     }
-    if (socket[kUpgraded]) throw new Error('server.handleUpgrade() was called more than once with the same socket');
+    if (socket[kUpgraded]) throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     if (this.state !== RUNNING) {
       plan.deflate?.dispose?.();
       abortHandshake(socket, 503);

@@ -148,6 +148,12 @@ describe('state', () => {
 });
 
 describe('WebSocketServer', () => {
+  it("without options throws ws's TypeError", () => {
+    expect(() => new (WebSocketServer as unknown as new () => WebSocketServer)()).toThrow(
+      new TypeError('One and only one of the "port", "server", or "noServer" options must be specified'),
+    );
+  });
+
   it("answers a refused handshake with ws's message for the header at fault (RFC status codes)", async () => {
     const { port } = await startServer();
     const ask = async (head: string): Promise<string> => {

@@ -108,6 +108,7 @@ describe('failed handshakes and bad arguments', () => {
       ['Server sent a subprotocol but none was requested', (key) => switchingProtocols(key, 'Sec-WebSocket-Protocol: chat\r\n'), []],
       ['Server sent an invalid subprotocol', (key) => switchingProtocols(key, 'Sec-WebSocket-Protocol: other\r\n'), ['chat']],
       ['Server indicated an extension that was not requested', (key) => switchingProtocols(key, 'Sec-WebSocket-Extensions: foo\r\n'), []],
+      ['Invalid Sec-WebSocket-Extensions header', (key) => switchingProtocols(key, 'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=99\r\n'), []],
     ];
     for (const [message, response, protocols] of cases) {
       const { url } = await rawServer(() => undefined, response);
