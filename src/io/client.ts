@@ -95,6 +95,8 @@ interface Target {
   socketPath: string | undefined;
   auth: string | undefined;
   href: string;
+  /** The port as given to Node's request (ws passes the URL's own text, a number by default). */
+  requestPort: string | number;
 }
 
 /** Parses ws:, wss:, http:, https: and ws+unix: URLs (http(s) mean ws(s), as in ws). */
@@ -110,7 +112,7 @@ function parseTarget(address: string | URL): Target {
     // ws+unix:/path/to.sock:/request/path — the socket path, then the request path after ':'.
     const [socketPath = '', path = '/'] = decodeURIComponent(url.pathname).split(':');
     if (socketPath === '') throw new InvalidURLError(`The URL's pathname is empty: ${text}`, text);
-    return { secure: false, host: 'localhost', port: 0, hostHeader: 'localhost', path: path + url.search, socketPath, auth: undefined, href: url.href };
+    return { secure: false, host: 'localhost', port: 0, hostHeader: 'localhost', path: path + url.search, socketPath, auth: undefined, href: url.href, requestPort: 0 };
   }
   // http: and https: mean ws: and wss: (as in ws), and `url` says so. The text as given is
   // what is checked (the URL parser would silently drop a CR/LF that parseUri refuses).
@@ -122,7 +124,8 @@ function parseTarget(address: string | URL): Target {
   try {
     const uri = parseUri(wsText);
     const auth = uri.userInfo === undefined ? undefined : `${uri.userInfo[0]}:${uri.userInfo[1]}`;
-    return { secure: uri.secure, host: uri.host, port: uri.port, hostHeader: uri.hostHeader, path: uri.resourceName, socketPath: undefined, auth, href: url.href };
+    const requestPort = url.port === '' ? uri.port : url.port;
+    return { secure: uri.secure, host: uri.host, port: uri.port, hostHeader: uri.hostHeader, path: uri.resourceName, socketPath: undefined, auth, href: url.href, requestPort };
   } catch (err) {
     if (err instanceof InvalidURI) throw new InvalidURLError(err.message, text);
     throw err;
@@ -250,7 +253,7 @@ function request(
     reqOptions.socketPath = target.socketPath;
   } else {
     reqOptions.host = target.host;
-    reqOptions.port = target.port;
+    reqOptions.port = target.requestPort;
     if (target.secure && reqOptions.servername === undefined && !net.isIP(target.host)) reqOptions.servername = target.host;
   }
   // Without an agent, connect directly (an agent's pool has no use for upgraded sockets).

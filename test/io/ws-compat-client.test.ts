@@ -120,6 +120,21 @@ describe('failed handshakes and bad arguments', () => {
     }
   });
 
+  it('createConnection gets the host and the port as the URL writes it (as ws passes them)', async () => {
+    const { port } = await startServer();
+    const seen: Array<[unknown, unknown]> = [];
+    const ws = track(
+      new WebSocket('ws://example.invalid:22/', {
+        createConnection: ((options: { host?: unknown; port?: unknown }) => {
+          seen.push([options.host, options.port]);
+          return net.createConnection({ host: '127.0.0.1', port });
+        }) as never,
+      }),
+    );
+    await once(ws, 'open');
+    expect([seen, ws.url]).toEqual([[['example.invalid', '22']], 'ws://example.invalid:22/']);
+  });
+
   it("the handshake timeout has ws's message", async () => {
     const { url } = await rawServer(() => undefined, () => '');
     const ws = track(new WebSocket(url, { handshakeTimeout: 50 }));
