@@ -108,10 +108,15 @@ function parseTarget(address: string | URL): Target {
   } catch {
     throw new InvalidURLError(`Invalid URL: ${text}`, text);
   }
+  // ws's messages for the three ways a parsable URL is not a WebSocket URL (RFC 6455 §3).
+  if (!['ws:', 'wss:', 'http:', 'https:', 'ws+unix:'].includes(url.protocol)) {
+    throw new InvalidURLError('The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"', text);
+  }
+  if (url.hash !== '' || text.includes('#')) throw new InvalidURLError('The URL contains a fragment identifier', text);
   if (url.protocol === 'ws+unix:') {
     // ws+unix:/path/to.sock:/request/path — the socket path, then the request path after ':'.
     const [socketPath = '', path = '/'] = decodeURIComponent(url.pathname).split(':');
-    if (socketPath === '') throw new InvalidURLError(`The URL's pathname is empty: ${text}`, text);
+    if (socketPath === '') throw new InvalidURLError("The URL's pathname is empty", text);
     return { secure: false, host: 'localhost', port: 0, hostHeader: 'localhost', path: path + url.search, socketPath, auth: undefined, href: url.href, requestPort: 0 };
   }
   // http: and https: mean ws: and wss: (as in ws), and `url` says so. The text as given is

@@ -188,6 +188,19 @@ describe('failed handshakes and bad arguments', () => {
     expect(urlErr).toBeInstanceOf(SyntaxError);
     expect(urlErr).toBeInstanceOf(InvalidURLError);
     expect(String(urlErr)).toBe('SyntaxError: Invalid URL: foo');
+    const thrown = (url: string): string => {
+      try {
+        new WebSocket(url);
+      } catch (err) {
+        return err instanceof SyntaxError ? String(err) : `not a SyntaxError: ${String(err)}`;
+      }
+      return 'nothing thrown';
+    };
+    expect(['bad-scheme://x', 'ws+unix:', 'wss://x/#foo'].map(thrown)).toEqual([
+      'SyntaxError: The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"',
+      "SyntaxError: The URL's pathname is empty",
+      'SyntaxError: The URL contains a fragment identifier',
+    ]);
     for (const protocols of [['a', 'a'], ['bad protocol'], [''], '', 'a,b', null]) {
       expect(() => new WebSocket('ws://127.0.0.1:9/', protocols as string[])).toThrow(new SyntaxError('An invalid or duplicated subprotocol was specified'));
     }
