@@ -10,7 +10,7 @@ import * as net from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { InvalidURLError, WebSocket } from '../../src/io';
+import { InvalidURLError, WebSocket, type VerifyClientInfo } from '../../src/io';
 import { cleanup, closeEvent, rawServer, startServer, switchingProtocols, track } from './helpers';
 
 afterEach(cleanup);
@@ -32,7 +32,7 @@ async function redirector(location: () => string): Promise<{ port: number; seen:
 /** A WebSocketServer recording the headers of each upgrade request. */
 async function recordingServer(): Promise<{ port: number; seen: http.IncomingHttpHeaders[] }> {
   const seen: http.IncomingHttpHeaders[] = [];
-  const { wss, port } = await startServer({ verifyClient: (info) => (seen.push(info.req.headers), true) });
+  const { wss, port } = await startServer({ verifyClient: (info: VerifyClientInfo) => (seen.push(info.req.headers), true) });
   wss.on('connection', (ws) => ws.close());
   return { port, seen };
 }
