@@ -38,7 +38,7 @@ export class RemoteProtocolError extends WebSocketError {
  */
 export class ParseFailed extends RemoteProtocolError {
   override name = 'ParseFailed';
-  /** ws's string code of the violation (`WS_ERR_INVALID_OPCODE`, ...; see protocol/parse-errors). */
+  /** ws's string code of the violation (`WS_ERR_INVALID_OPCODE`, ...; the table is src/error-codes.ts). */
   readonly errorCode: string | undefined;
   /** ws's short message for it ('Invalid WebSocket frame: invalid opcode 5'), when known. */
   readonly summary: string | undefined;

@@ -14,10 +14,9 @@ import * as tls from 'node:tls';
 
 import { Headers, isToken } from '../datastructures';
 import type { Extension } from '../extensions/extension';
-import { LocalProtocolError, RemoteProtocolError } from '../errors';
-import { buildClientRequest, checkServerResponse, InvalidHandshakeHeader, InvalidHeaderValue } from '../handshake';
+import { buildClientRequest, checkServerResponse } from '../handshake';
 import { Response } from '../http11';
-import { InvalidURI, parseUri } from '../uri';
+import { parseTarget, type Target, wsHandshakeMessage } from './client-url';
 import { CLOSED, CLOSING, CONNECTING, type Core, kCore } from './core';
 import { createDeflate, type PerMessageDeflateOptions } from './deflate-glue';
 import {
@@ -84,57 +83,6 @@ const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-key',
 
 function onHandshakeTimeout(ws: ClientSocket): void {
   abortClientHandshake(ws, new HandshakeTimeoutError(pendingOf.get(ws)?.timeout ?? 0, ws._url));
-}
-
-interface Target {
-  secure: boolean;
-  host: string;
-  port: number;
-  hostHeader: string;
-  path: string;
-  socketPath: string | undefined;
-  auth: string | undefined;
-  href: string;
-  /** The port as given to Node's request (ws passes the URL's own text, a number by default). */
-  requestPort: string | number;
-}
-
-/** Parses ws:, wss:, http:, https: and ws+unix: URLs (http(s) mean ws(s), as in ws). */
-function parseTarget(address: string | URL): Target {
-  const text = typeof address === 'string' ? address : address.href;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InvalidURLError(`Invalid URL: ${text}`, text);
-  }
-  // ws's messages for the three ways a parsable URL is not a WebSocket URL (RFC 6455 §3).
-  if (!['ws:', 'wss:', 'http:', 'https:', 'ws+unix:'].includes(url.protocol)) {
-    throw new InvalidURLError('The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"', text);
-  }
-  if (url.hash !== '' || text.includes('#')) throw new InvalidURLError('The URL contains a fragment identifier', text);
-  if (url.protocol === 'ws+unix:') {
-    // ws+unix:/path/to.sock:/request/path — the socket path, then the request path after ':'.
-    const [socketPath = '', path = '/'] = decodeURIComponent(url.pathname).split(':');
-    if (socketPath === '') throw new InvalidURLError("The URL's pathname is empty", text);
-    return { secure: false, host: 'localhost', port: 0, hostHeader: 'localhost', path: path + url.search, socketPath, auth: undefined, href: url.href, requestPort: 0 };
-  }
-  // http: and https: mean ws: and wss: (as in ws), and `url` says so. The text as given is
-  // what is checked (the URL parser would silently drop a CR/LF that parseUri refuses).
-  let wsText = text;
-  if (url.protocol === 'http:' || url.protocol === 'https:') {
-    wsText = `ws${url.protocol === 'https:' ? 's' : ''}:${text.slice(url.protocol.length)}`;
-    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  }
-  try {
-    const uri = parseUri(wsText);
-    const auth = uri.userInfo === undefined ? undefined : `${uri.userInfo[0]}:${uri.userInfo[1]}`;
-    const requestPort = url.port === '' ? uri.port : url.port;
-    return { secure: uri.secure, host: uri.host, port: uri.port, hostHeader: uri.hostHeader, path: uri.resourceName, socketPath: undefined, auth, href: url.href, requestPort };
-  } catch (err) {
-    if (err instanceof InvalidURI) throw new InvalidURLError(err.message, text);
-    throw err;
-  }
 }
 
 /** Node's OutgoingHttpHeaders as name/value pairs (numbers as text, arrays as repeated lines). */
@@ -332,31 +280,6 @@ function request(
   }
   if (finishRequest) finishRequest(req, ws);
   else req.end();
-}
-
-/**
- * ws's message for a 101 response that breaks RFC 6455 §4.1 (code written for ws matches
- * them); the handshake module's detailed error stays the `cause`.
- */
-function wsHandshakeMessage(err: unknown, protocols: readonly string[], extensions: readonly Extension[]): string {
-  if (!(err instanceof InvalidHandshakeHeader)) {
-    // The rest come from the extension accepting the response: parameters the offer did not
-    // allow, or malformed ones (RFC 7692 §7.1).
-    return err instanceof LocalProtocolError || err instanceof RemoteProtocolError ? 'Invalid Sec-WebSocket-Extensions header' : err instanceof Error ? err.message : String(err);
-  }
-  switch (err.header.toLowerCase()) {
-    case 'upgrade':
-      return 'Invalid Upgrade header';
-    case 'sec-websocket-accept':
-      return 'Invalid Sec-WebSocket-Accept header';
-    case 'sec-websocket-protocol':
-      return protocols.length === 0 ? 'Server sent a subprotocol but none was requested' : 'Server sent an invalid subprotocol';
-    case 'sec-websocket-extensions':
-      if (err instanceof InvalidHeaderValue) return 'Invalid Sec-WebSocket-Extensions header';
-      return extensions.length === 0 ? 'Server sent a Sec-WebSocket-Extensions header but no extension was requested' : 'Server indicated an extension that was not requested';
-    default:
-      return err.message;
-  }
 }
 
 function redirect(
