@@ -38,8 +38,14 @@ export class RemoteProtocolError extends WebSocketError {
  */
 export class ParseFailed extends RemoteProtocolError {
   override name = 'ParseFailed';
-  constructor(message: string, closeCode = 1002) {
+  /** ws's string code of the violation (`WS_ERR_INVALID_OPCODE`, ...; the table is src/error-codes.ts). */
+  readonly errorCode: string | undefined;
+  /** ws's short message for it ('Invalid WebSocket frame: invalid opcode 5'), when known. */
+  readonly summary: string | undefined;
+  constructor(message: string, closeCode = 1002, options?: { errorCode?: string; summary?: string }) {
     super(message, closeCode);
+    this.errorCode = options?.errorCode;
+    this.summary = options?.summary;
   }
   /** wsproto's name for the close code. */
   get code(): number {

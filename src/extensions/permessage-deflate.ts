@@ -18,6 +18,7 @@
 import { backend as defaultBackend, InflateStatus } from '../backend';
 import type { Backend, Deflater, Inflater } from '../backend';
 import { LocalProtocolError, ParseFailed, RemoteProtocolError } from '../errors';
+import { MESSAGE_ERROR_CODES } from '../error-codes';
 import { isControl, Opcode } from '../frames';
 import { RSV1, type Extension, type RsvBits } from './extension';
 import { type DeflateParams, formatDeflateParams, parseDeflateParams, responseMatchesOffer } from './permessage-deflate-params';
@@ -46,9 +47,9 @@ export interface DeflateAgreement {
 const EMPTY = new Uint8Array(0);
 
 function statusError(status: InflateStatus): ParseFailed {
-  if (status === InflateStatus.TOO_BIG) return new ParseFailed('permessage-deflate: the decompressed message is larger than the size limit', 1009);
+  if (status === InflateStatus.TOO_BIG) return new ParseFailed('permessage-deflate: the decompressed message is larger than the size limit', 1009, { errorCode: MESSAGE_ERROR_CODES.MESSAGE_TOO_BIG, summary: 'Max payload size exceeded' });
   if (status === InflateStatus.NO_MEMORY) return new ParseFailed('permessage-deflate: out of memory while decompressing', 1011);
-  return new ParseFailed('permessage-deflate: invalid compressed data (RFC 7692 §7.2.2)', 1007);
+  return new ParseFailed('permessage-deflate: invalid compressed data (RFC 7692 §7.2.2)', 1007, { errorCode: MESSAGE_ERROR_CODES.INVALID_COMPRESSED_DATA });
 }
 
 /** RFC 7692 permessage-deflate, for one connection (client or server side). */

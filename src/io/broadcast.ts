@@ -23,7 +23,9 @@ export interface BroadcastOptions {
 
 function bytesOf(data: SendData): Uint8Array {
   if (typeof data === 'string' || typeof data === 'number') return Buffer.from(String(data));
-  return toBytes(data);
+  // A message is framed once, synchronously: a Blob must be read by the caller first.
+  if (typeof Blob !== 'undefined' && data instanceof Blob) throw new TypeError('broadcast() does not take a Blob: pass its bytes (await blob.arrayBuffer())');
+  return toBytes(data as Exclude<SendData, Blob | string | number>);
 }
 
 function frame(b0: number, payload: Uint8Array): Buffer {

@@ -12,11 +12,11 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 
-import { Headers } from '../datastructures';
+import { Headers, isToken } from '../datastructures';
 import type { Extension } from '../extensions/extension';
 import { buildClientRequest, checkServerResponse } from '../handshake';
 import { Response } from '../http11';
-import { InvalidURI, parseUri } from '../uri';
+import { parseTarget, type Target, wsHandshakeMessage } from './client-url';
 import { CLOSED, CLOSING, CONNECTING, type Core, kCore } from './core';
 import { createDeflate, type PerMessageDeflateOptions } from './deflate-glue';
 import {
@@ -72,6 +72,8 @@ interface Pending {
   timeout: number;
   redirects: number;
   aborted: boolean;
+  /** The first target: credentials belong to its host, and to TLS if it was secure. */
+  origin: Target | null;
 }
 
 const pendingOf = new WeakMap<object, Pending>();
@@ -81,44 +83,6 @@ const HANDSHAKE_HEADERS = new Set(['upgrade', 'connection', 'sec-websocket-key',
 
 function onHandshakeTimeout(ws: ClientSocket): void {
   abortClientHandshake(ws, new HandshakeTimeoutError(pendingOf.get(ws)?.timeout ?? 0, ws._url));
-}
-
-interface Target {
-  secure: boolean;
-  host: string;
-  port: number;
-  hostHeader: string;
-  path: string;
-  socketPath: string | undefined;
-  auth: string | undefined;
-  href: string;
-}
-
-/** Parses ws:, wss:, http:, https: and ws+unix: URLs (http(s) mean ws(s), as in ws). */
-function parseTarget(address: string | URL): Target {
-  const text = typeof address === 'string' ? address : address.href;
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw new InvalidURLError(`Invalid URL: ${text}`, text);
-  }
-  if (url.protocol === 'ws+unix:') {
-    // ws+unix:/path/to.sock:/request/path — the socket path, then the request path after ':'.
-    const [socketPath = '', path = '/'] = decodeURIComponent(url.pathname).split(':');
-    if (socketPath === '') throw new InvalidURLError(`The URL's pathname is empty: ${text}`, text);
-    return { secure: false, host: 'localhost', port: 0, hostHeader: 'localhost', path: path + url.search, socketPath, auth: undefined, href: url.href };
-  }
-  let wsText = text;
-  if (url.protocol === 'http:' || url.protocol === 'https:') wsText = `ws${url.protocol === 'https:' ? 's' : ''}:${text.slice(url.protocol.length)}`;
-  try {
-    const uri = parseUri(wsText);
-    const auth = uri.userInfo === undefined ? undefined : `${uri.userInfo[0]}:${uri.userInfo[1]}`;
-    return { secure: uri.secure, host: uri.host, port: uri.port, hostHeader: uri.hostHeader, path: uri.resourceName, socketPath: undefined, auth, href: url.href };
-  } catch (err) {
-    if (err instanceof InvalidURI) throw new InvalidURLError(err.message, text);
-    throw err;
-  }
 }
 
 /** Node's OutgoingHttpHeaders as name/value pairs (numbers as text, arrays as repeated lines). */
@@ -157,18 +121,33 @@ export function startClient(ws: ClientSocket, address: string | URL, protocols: 
   const target = parseTarget(address);
   ws._url = target.href;
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false };
+  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target };
   pendingOf.set(ws, pending);
   if (timeout > 0) {
     pending.timer = new TimerEntry(ws, onHandshakeTimeout);
     pending.timer.arm(timeout);
   }
   const offered = options.protocols === undefined ? protocols : typeof options.protocols === 'string' ? [options.protocols] : options.protocols;
-  if (new Set(offered).size !== offered.length) throw new SyntaxError('An invalid or duplicated subprotocol was specified');
+  if (new Set(offered).size !== offered.length || offered.some((p) => typeof p !== 'string' || !isToken(p))) {
+    pendingOf.delete(ws);
+    pending.timer?.cancel();
+    throw new SyntaxError('An invalid or duplicated subprotocol was specified');
+  }
+  // The `auth` option is userinfo given apart (the URL's own userinfo wins, as in ws). It is
+  // turned into an Authorization header here, never handed to Node's http client, which would
+  // repeat it on every redirect whatever the host.
+  if (target.auth === undefined && typeof options.auth === 'string') target.auth = options.auth;
   request(ws, target, offered, options, headerPairs(options.headers));
 }
 
-function request(ws: ClientSocket, target: Target, protocols: readonly string[], options: ClientOptions, extra: Array<[string, string]>): void {
+function request(
+  ws: ClientSocket,
+  target: Target,
+  protocols: readonly string[],
+  options: ClientOptions,
+  extra: Array<[string, string]>,
+  beforeSend?: (req: http.ClientRequest) => void,
+): void {
   const pending = pendingOf.get(ws)!;
   const core = ws[kCore];
   const deflate = options.perMessageDeflate === false ? null : createDeflate(options.perMessageDeflate === true ? {} : options.perMessageDeflate ?? {}, false, core.options.maxPayload);
@@ -204,6 +183,7 @@ function request(ws: ClientSocket, target: Target, protocols: readonly string[],
     protocolVersion: _v,
     protocols: _ps,
     finishRequest,
+    auth: _au,
     maxPayload: _mp,
     closeTimeout: _ct,
     highWaterMark: _hw,
@@ -226,7 +206,7 @@ function request(ws: ClientSocket, target: Target, protocols: readonly string[],
     reqOptions.socketPath = target.socketPath;
   } else {
     reqOptions.host = target.host;
-    reqOptions.port = target.port;
+    reqOptions.port = target.requestPort;
     if (target.secure && reqOptions.servername === undefined && !net.isIP(target.host)) reqOptions.servername = target.host;
   }
   // Without an agent, connect directly (an agent's pool has no use for upgraded sockets).
@@ -276,8 +256,7 @@ function request(ws: ClientSocket, target: Target, protocols: readonly string[],
       result = checkServerResponse(response, { key, subprotocols: protocols, extensions });
     } catch (err) {
       socket.destroy();
-      const message = err instanceof Error ? err.message : String(err);
-      abortClientHandshake(ws, new InvalidServerHandshakeError(message, target.href, err));
+      abortClientHandshake(ws, new InvalidServerHandshakeError(wsHandshakeMessage(err, protocols, extensions), target.href, err));
       return;
     }
     pending.timer?.cancel();
@@ -294,6 +273,11 @@ function request(ws: ClientSocket, target: Target, protocols: readonly string[],
       core.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
     }
   });
+  if (beforeSend !== undefined) {
+    beforeSend(req);
+    // The 'redirect' listener closed the WebSocket: the request was destroyed unsent.
+    if (pending.aborted) return;
+  }
   if (finishRequest) finishRequest(req, ws);
   else req.end();
 }
@@ -309,30 +293,41 @@ function redirect(
 ): void {
   const pending = pendingOf.get(ws)!;
   const max = options.maxRedirects ?? 10;
+  req.destroy();
   if (++pending.redirects > max) {
-    req.destroy();
     abortClientHandshake(ws, new TooManyRedirectsError(max, from.href));
     return;
   }
-  req.destroy();
   let next: Target;
   try {
-    next = parseTarget(new URL(location, from.href.replace(/^ws/, 'http')));
+    next = parseTarget(new URL(location, from.href));
   } catch (err) {
-    abortClientHandshake(ws, err instanceof Error ? err : new Error(String(err)));
+    abortClientHandshake(ws, err instanceof InvalidURLError ? err : new InvalidURLError(`Invalid URL: ${location}`, location));
     return;
   }
-  // Credentials stay with the host they were meant for, and never go from TLS to plaintext.
-  const sameHost = next.host === from.host && next.port === from.port && next.socketPath === from.socketPath;
-  if (!sameHost || (from.secure && !next.secure)) {
-    extra = extra.filter(([n]) => {
-      const lower = n.toLowerCase();
-      return lower !== 'authorization' && lower !== 'cookie' && lower !== 'host';
-    });
+  const origin = pending.origin ?? from;
+  // The first request's credentials travel as a header from here on (so a later hop's own
+  // userinfo does not replace them, as with curl and ws).
+  if (origin.auth !== undefined && !extra.some(([n]) => n.toLowerCase() === 'authorization')) {
+    extra = [...extra, ['Authorization', `Basic ${Buffer.from(origin.auth).toString('base64')}`]];
+  }
+  // Credentials stay with the host they were meant for and never go from TLS to plaintext
+  // (curl's rule, ws's too). With a 'redirect' listener the application decides: it gets the
+  // new request and may remove headers from it before it is sent.
+  if (ws.listenerCount('redirect') === 0) {
+    const sameHost = next.socketPath !== undefined || origin.socketPath !== undefined ? next.socketPath === origin.socketPath : next.host === origin.host && next.port === origin.port;
+    if (!sameHost || (origin.secure && !next.secure)) {
+      extra = extra.filter(([n]) => {
+        const lower = n.toLowerCase();
+        return lower !== 'authorization' && lower !== 'cookie' && (sameHost || lower !== 'host');
+      });
+      next.auth = undefined;
+    }
   }
   ws._url = next.href;
-  ws.emit('redirect', next.href, req);
-  request(ws, next, protocols, options, extra);
+  // The listener gets the new request before it is sent (it may change its headers), and
+  // may call close() or terminate(), which aborts it.
+  request(ws, next, protocols, options, extra, (nextReq) => ws.emit('redirect', next.href, nextReq));
 }
 
 /** Collects a rejection's body (at most 64 KiB are kept). */

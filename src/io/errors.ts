@@ -6,7 +6,8 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
-import { WebSocketError } from '../errors';
+import { errorClassOf } from '../error-codes';
+import { ParseFailed, type RemoteProtocolError, WebSocketError } from '../errors';
 
 /** Base class: the opening of a client connection failed. */
 export class ConnectError extends WebSocketError {
@@ -48,7 +49,8 @@ export class HandshakeTimeoutError extends ConnectError {
     readonly timeout: number,
     url: string,
   ) {
-    super(`opening handshake has timed out after ${timeout} ms`, 'WS_ERR_HANDSHAKE_TIMEOUT', url);
+    // ws's message (code written for ws matches it); the limit is in `timeout`.
+    super('Opening handshake has timed out', 'WS_ERR_HANDSHAKE_TIMEOUT', url);
   }
 }
 
@@ -88,11 +90,18 @@ export class TooManyRedirectsError extends ConnectError {
   }
 }
 
-/** The URL is not a valid ws:, wss:, ws+unix: (or http:, https:) URL. */
-export class InvalidURLError extends ConnectError {
-  override name = 'InvalidURLError';
-  constructor(message: string, url: string) {
-    super(message, 'WS_ERR_INVALID_URL', url);
+/**
+ * The URL is not a valid ws:, wss:, ws+unix: (or http:, https:) URL. A SyntaxError named
+ * so, as ws throws (`SyntaxError: Invalid URL: foo`); `instanceof InvalidURLError` tells it apart.
+ */
+export class InvalidURLError extends SyntaxError {
+  override name = 'SyntaxError';
+  readonly code = 'WS_ERR_INVALID_URL';
+  constructor(
+    message: string,
+    readonly url: string,
+  ) {
+    super(message);
   }
 }
 
@@ -127,4 +136,30 @@ export class ConnectionFailedError extends WebSocketError {
   ) {
     super(message, options);
   }
+}
+
+/** What the ws-style API adds to a protocol error: ws's string code and the close code. */
+export interface WsProtocolErrorFields {
+  /** ws's string code: 'WS_ERR_INVALID_OPCODE', 'WS_ERR_INVALID_UTF8', ... */
+  code: string;
+  /** The close code the connection was failed with (ws keeps it as `err[kStatusCode]`). */
+  closeCode: number;
+}
+
+/** A protocol error as ws reports it: a RangeError (or Error) with `code` and `closeCode`. */
+export type WsProtocolError = (RangeError | Error) & WsProtocolErrorFields;
+
+/**
+ * The peer's violation as ws emits it on 'error': ws's class, short message and string
+ * code, our close code, and the detailed ParseFailed as `cause`. (ws users test `err.code`
+ * and `instanceof RangeError`; the sans-IO layer keeps throwing ParseFailed.)
+ */
+export function toWsError(err: RemoteProtocolError): WsProtocolError {
+  const failed = err instanceof ParseFailed ? err : null;
+  const code = failed?.errorCode ?? 'WS_ERR_PROTOCOL';
+  const Class = errorClassOf(code) === 'Error' ? Error : RangeError;
+  const out = new Class(failed?.summary ?? err.message, { cause: err }) as WsProtocolError;
+  out.code = code;
+  out.closeCode = err.closeCode;
+  return out;
 }

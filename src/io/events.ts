@@ -8,10 +8,10 @@ import type { IncomingMessage, ClientRequest } from 'node:http';
 import type { Frame } from '../frames';
 
 /** The payload of a 'message' event, depending on `binaryType` (as in ws). */
-export type RawData = Buffer | ArrayBuffer | Buffer[];
+export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
 
-/** What `binaryType` may be set to. */
-export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments';
+/** What `binaryType` may be set to ('blob' as in ws >= 8.18). */
+export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 
 /**
  * The events of a {@link WebSocket} and their listener arguments — ws's list plus
@@ -168,6 +168,8 @@ export function addEventListener<K extends WebSocketEventType>(
   listener: WSEventListener<WSEventByType[K]>,
   options?: AddEventListenerOptions,
 ): void {
+  // Only the four WebSocket event types exist for the WHATWG API (as in ws); others are ignored.
+  if (type !== 'open' && type !== 'message' && type !== 'close' && type !== 'error') return;
   for (const existing of target.listeners(type) as WrappedListener[]) {
     if (existing[kListener] === listener && !existing[kForOnProperty]) return;
   }

@@ -11,6 +11,8 @@ import { Frame, Opcode } from '../frames';
 import { FrameInfo } from '../protocol/reader';
 import type { Core } from './core';
 import { markListenerError, wasThrownByListener } from './listener-error';
+import { toWsError } from './errors';
+import { INVALID_UTF8_MESSAGE } from '../error-codes';
 import type { RawData } from './events';
 import type { Message } from './message-queue';
 
@@ -169,20 +171,22 @@ export class Receiver {
       const out = core.deflate!.decompressMessage(payload, core.options.maxPayload);
       data = Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
       // RFC 6455 §8.1 applies to the inflated text: it must be valid UTF-8.
-      if (isText && !backend.isUtf8(data)) throw new ParseFailed('invalid UTF-8 in a compressed text message', 1007);
+      if (isText && !backend.isUtf8(data)) throw new ParseFailed('invalid UTF-8 in a compressed text message', 1007, INVALID_UTF8_MESSAGE);
     } else {
       data = payload as Buffer;
-      if (isText && !utf8Checked && !backend.isUtf8(data)) throw new ParseFailed('invalid UTF-8 in a text message', 1007);
+      if (isText && !utf8Checked && !backend.isUtf8(data)) throw new ParseFailed('invalid UTF-8 in a text message', 1007, INVALID_UTF8_MESSAGE);
     }
     if (isText) this.deliver(data, false);
-    else this.deliver(core.binaryType === 'nodebuffer' ? data : core.binaryType === 'arraybuffer' ? toArrayBuffer(data) : [data], true);
+    else this.deliver(core.binaryType === 'nodebuffer' || core.binaryType === 'blob' ? data : core.binaryType === 'arraybuffer' ? toArrayBuffer(data) : [data], true);
   }
 
   private deliver(data: RawData, isBinary: boolean): void {
     const queue = this.core.queue;
     if (queue !== null) queue.push(toMessage(data, isBinary));
+    // binaryType 'blob' (ws >= 8.18): the Blob is made for the event only; the async API
+    // keeps its Buffer.
     try {
-      this.core.owner.emit('message', data, isBinary);
+      this.core.owner.emit('message', isBinary && this.core.binaryType === 'blob' ? new Blob([data as Buffer]) : data, isBinary);
     } catch (err) {
       throw markListenerError(err);
     }
@@ -219,7 +223,7 @@ export class Receiver {
     if (err instanceof RemoteProtocolError && (err === core.reader!.error || err.closeCode !== 1011)) {
       // RFC 6455 §7.1.7: fail the connection with the code the violation calls for (from the
       // parser: 1002, 1007, 1008, 1009; from inflating or checking a message: 1007, 1009).
-      core.fail(err.closeCode, err.message, err, false);
+      core.fail(err.closeCode, err.message, toWsError(err), false);
     } else {
       // A bug of ours: this connection ends (1011), the error is reported (a process warning
       // if nobody listens), the process lives on.
@@ -251,5 +255,5 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
 function toMessage(data: RawData, isBinary: boolean): Message {
   if (Buffer.isBuffer(data)) return isBinary ? data : data.toString();
   if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data);
+  return Buffer.from(data as ArrayBuffer);
 }

@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { Headers, isToken, normalizeHeaderValue } from '../datastructures';
 import { RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { buildAcceptResponse, checkClientRequest, negotiateExtensions, type ClientHandshake } from '../handshake';
+import { buildAcceptResponse, checkClientRequest, InvalidHandshakeHeader, InvalidMethod, negotiateExtensions, type ClientHandshake } from '../handshake';
 import { Request } from '../http11';
 import { createDeflate, type DeflateExtension, type PerMessageDeflateOptions } from './deflate-glue';
 
@@ -60,6 +60,24 @@ export class HandshakeRefusal extends Error {
 }
 
 /**
+ * ws's response bodies (and 'wsClientError' messages) for a refused request, by the header at
+ * fault, so code that matches them keeps working; the status codes stay RFC 6455's.
+ */
+const WS_REFUSALS: Readonly<Record<string, string>> = {
+  upgrade: 'Invalid Upgrade header',
+  'sec-websocket-key': 'Missing or invalid Sec-WebSocket-Key header',
+  'sec-websocket-version': 'Missing or invalid Sec-WebSocket-Version header',
+  'sec-websocket-protocol': 'Invalid Sec-WebSocket-Protocol header',
+  'sec-websocket-extensions': 'Invalid or unacceptable Sec-WebSocket-Extensions header',
+};
+
+function wsRefusalMessage(err: RemoteProtocolError): string {
+  if (err instanceof InvalidMethod) return 'Invalid HTTP method';
+  if (err instanceof InvalidHandshakeHeader) return WS_REFUSALS[err.header.toLowerCase()] ?? err.message;
+  return err.message;
+}
+
+/**
  * Checks the request (RFC 6455 §4.2.1) and negotiates extensions (§9.1).
  * @throws HandshakeRefusal with the HTTP status to answer
  */
@@ -78,7 +96,7 @@ export function planUpgrade(req: IncomingMessage, settings: UpgradeSettings): Up
   } catch (err) {
     if (err instanceof RemoteProtocolError) {
       const headers = (err as { headers?: ReadonlyArray<readonly [string, string]> }).headers ?? [];
-      throw new HandshakeRefusal(err.statusCode ?? 400, err.message, headers);
+      throw new HandshakeRefusal(err.statusCode ?? 400, wsRefusalMessage(err), headers);
     }
     throw new HandshakeRefusal(400, err instanceof Error ? err.message : 'invalid request');
   }
@@ -98,7 +116,7 @@ export function planUpgrade(req: IncomingMessage, settings: UpgradeSettings): Up
         }
       } catch (err) {
         candidate.dispose?.();
-        throw new HandshakeRefusal(400, err instanceof Error ? err.message : 'invalid Sec-WebSocket-Extensions');
+        throw new HandshakeRefusal(400, WS_REFUSALS['sec-websocket-extensions']!);
       }
     }
   }

@@ -95,6 +95,9 @@ function watchHandshakeClose(socket: TimedSocket): void {
   if (socket[kTimer] === undefined && socket[kHandshakeServer] === undefined) socket.on('close', onHandshakeSocketClose);
 }
 type ServedWebSocket = WebSocket & { [kServer]?: WebSocketServer };
+/** Marks a WebSocketServer's 'upgrade' listener on an http server, with its server. */
+const kOwner = Symbol('wscore.upgradeOwner');
+type UpgradeListener = ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => void) & { [kOwner]?: WebSocketServer };
 
 // Listeners shared by every socket and connection: a closure per connection would also keep
 // alive everything its scope captured (the request, the head buffer, the negotiation plan)
@@ -138,6 +141,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
 
   constructor(options: ServerOptions<T>, callback?: () => void) {
     super();
+    // No options at all gets the same TypeError as ws (not a property read of undefined).
+    options ??= {};
     const modes = Number(options.port !== undefined) + Number(options.server !== undefined) + Number(options.noServer === true);
     if (modes !== 1) throw new TypeError('One and only one of the "port", "server", or "noServer" options must be specified');
     this.options = { ...options };
@@ -175,11 +180,18 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       const onError = (err: Error): void => {
         this.emit('error', err);
       };
-      const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
-        // Attached to a shared server: leave other paths to other upgrade listeners.
-        if (!this.ownServer && !this.shouldHandle(req) && server.listenerCount('upgrade') > 1) return;
+      const onUpgrade: UpgradeListener = (req, socket, head) => {
+        // Attached to a shared server, a request for another path is left to the listener it
+        // is for (another WebSocketServer whose path it is, or the application's own).
+        // When no one else wants it, it is refused with 400 (as ws does), never left hanging.
+        if (!this.ownServer && !this.shouldHandle(req)) {
+          if ((socket as TimedSocket)[kHandshakeServer] !== undefined || socket.destroyed) return;
+          const others = server.listeners('upgrade') as UpgradeListener[];
+          if (others.some((l) => l !== onUpgrade && (l[kOwner] === undefined || l[kOwner].shouldHandle(req)))) return;
+        }
         this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
       };
+      onUpgrade[kOwner] = this;
       server.on('listening', onListening);
       server.on('error', onError);
       server.on('upgrade', onUpgrade);
@@ -327,7 +339,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       socket.destroy();
       return;
     }
-    if (socket[kUpgraded]) throw new Error('server.handleUpgrade() was called more than once with the same socket');
+    if (socket[kUpgraded]) throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     if (this.state !== RUNNING) {
       plan.deflate?.dispose?.();
       abortHandshake(socket, 503);
@@ -403,8 +415,12 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
    */
   close(cb?: (err?: Error) => void): Promise<void> {
     if (this.state === CLOSED) {
+      // As ws: 'close' again (code waiting for it must not hang), and the callback gets an error.
       const err = new Error('The server is not running');
-      if (cb) process.nextTick(cb, err);
+      process.nextTick(() => {
+        this.emit('close');
+        if (cb) cb(err);
+      });
       return Promise.resolve();
     }
     if (this.closing === null) {

@@ -32,24 +32,9 @@ import type { Message } from './message-queue';
 import { coreOptions, type ConnectionOptions } from './options';
 import type { SendCallback } from './sender';
 import { recvDataFrame, recvFrame } from './frame-recv'; // seeds: recv_frame / recv_data_frame
+import { BLOB_SOCKET_CLOSED, byteSize, controlPayload, EMPTY, isBlob, toBytes, type SendData, type SendOptions } from './send-data';
 
-/**
- * What send() accepts. Numbers are sent as their decimal text (as ws does); an array of
- * buffers (a 'message' received with binaryType 'fragments') is sent as their concatenation.
- */
-export type SendData = string | Buffer | ArrayBuffer | SharedArrayBuffer | ArrayBufferView | number | readonly Uint8Array[];
-
-/** Options of {@link WebSocket.send}. */
-export interface SendOptions {
-  /** Send as a binary message (default: true unless `data` is a string). */
-  binary?: boolean;
-  /** Compress when permessage-deflate was negotiated (default true; small messages never are). */
-  compress?: boolean;
-  /** Whether this is the last fragment of the message (default true). */
-  fin?: boolean;
-  /** Accepted for ws compatibility: clients always mask and servers never do (RFC 6455 §5.1). */
-  mask?: boolean;
-}
+export { toBytes, type SendData, type SendOptions } from './send-data';
 
 /** What the `closed` promise resolves with. */
 export interface CloseInfo {
@@ -57,41 +42,35 @@ export interface CloseInfo {
   reason: string;
 }
 
-const EMPTY = Buffer.alloc(0);
-
-/** The bytes of a non-text payload (no copy except for an array of buffers). */
-export function toBytes(data: Exclude<SendData, string | number>): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (Array.isArray(data)) return Buffer.concat(data as readonly Uint8Array[]);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && data instanceof SharedArrayBuffer)) {
-    return new Uint8Array(data as ArrayBuffer);
-  }
-  throw new TypeError('data must be a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
-}
-
-function controlPayload(data: SendData | undefined): Uint8Array {
-  if (data === undefined) return EMPTY;
-  const bytes = typeof data === 'string' || typeof data === 'number' ? Buffer.from(String(data)) : toBytes(data);
-  // RFC 6455 §5.5: control frames carry at most 125 bytes.
-  if (bytes.length > 125) throw new RangeError('The data size must not be greater than 125 bytes');
-  return bytes;
-}
-
-/** Calls `cb` with the error ws gives for a send on a socket that is not open. */
-function sendAfterClose(ws: WebSocket, cb: SendCallback | undefined): void {
+/**
+ * Calls `cb` with the error ws gives for a send on a socket that is not open. As in ws,
+ * the data counts in `bufferedAmount` from then on (it was "queued" but will never leave).
+ */
+function sendAfterClose(ws: WebSocket, data: SendData | undefined, cb: SendCallback | undefined): void {
+  ws[kUnsent] += byteSize(data);
   if (cb) {
     const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][ws.readyState];
     process.nextTick(cb, new NotOpenError(`WebSocket is not open: readyState ${ws.readyState} (${state})`, ws.readyState));
   }
 }
 
+/** Bytes given to send()/ping()/pong() that never left (sent after close) or wait for a Blob's read. */
+const kUnsent: unique symbol = Symbol('wscore.unsent');
+/** Sends waiting behind a Blob being read, in order (null: none). */
+const kChain: unique symbol = Symbol('wscore.sendChain');
+
 /** A WebSocket connection: the client you construct, or what a WebSocketServer hands you. */
 export class WebSocket extends EventEmitter<WebSocketEventMap> {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
+  // The ready-state constants are enumerable, read-only data properties of the class and of
+  // its prototype (WHATWG HTML §9.3.1; defined below the class).
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
   /** ws's alias of WebSocketServer (`new WebSocket.Server(options)`); set by the io index. */
   declare static Server: typeof import('./server').WebSocketServer;
   /** ws's alias of WebSocketServer; set by the io index. */
@@ -105,6 +84,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   readonly [kCore]: Core;
   /** @internal */
   _url = '';
+  /** @internal */
+  [kUnsent] = 0;
+  /** @internal */
+  [kChain]: Promise<void> | null = null;
 
   /**
    * Opens a client connection to `address` (ws:, wss:, ws+unix:, http:, https:), offering
@@ -112,29 +95,17 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    */
   constructor(address: string | URL | null, protocols?: string | string[] | ClientOptions, options?: ClientOptions) {
     super();
-    if (protocols !== undefined && !Array.isArray(protocols) && typeof protocols === 'object') {
+    if (protocols !== undefined && protocols !== null && !Array.isArray(protocols) && typeof protocols === 'object') {
       options = protocols;
       protocols = undefined;
     }
     const opts: ConnectionOptions = options ?? {};
     this[kCore] = new Core(this, coreOptions(opts));
     if (address !== null) {
-      const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : protocols;
+      // Anything but a string or an array of them (null included) is an invalid subprotocol.
+      const list = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols as string];
       startClient(this, address, list, options ?? {});
     }
-  }
-
-  get CONNECTING(): 0 {
-    return CONNECTING;
-  }
-  get OPEN(): 1 {
-    return OPEN;
-  }
-  get CLOSING(): 2 {
-    return CLOSING;
-  }
-  get CLOSED(): 3 {
-    return CLOSED;
   }
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
@@ -153,16 +124,19 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   get extensions(): string {
     return this[kCore].extensions;
   }
-  /** Bytes queued by send()/ping()/pong() and not yet handed to the OS. */
+  /**
+   * Bytes queued by send()/ping()/pong() and not yet handed to the OS, plus (as in ws) the
+   * payload of sends made after the connection closed, which never leave.
+   */
   get bufferedAmount(): number {
-    return this[kCore].bufferedAmount;
+    return this[kCore].bufferedAmount + this[kUnsent];
   }
-  /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer' or 'fragments'. */
+  /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
   get binaryType(): BinaryType {
     return this[kCore].binaryType;
   }
   set binaryType(type: BinaryType) {
-    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments') this[kCore].binaryType = type;
+    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this[kCore].binaryType = type;
   }
   /** Whether reading is paused (pause()). */
   get isPaused(): boolean {
@@ -174,7 +148,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * 'drain' before sending more. `cb` fires once the data is handed to the OS (or with an
    * error). Throws while CONNECTING; after close() the callback gets an error (as ws).
    */
-  send(data: SendData, options?: SendOptions | SendCallback, cb?: SendCallback): boolean {
+  send(data?: SendData, options?: SendOptions | SendCallback, cb?: SendCallback): boolean {
     if (typeof options === 'function') {
       cb = options;
       options = undefined;
@@ -182,8 +156,63 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const core = this[kCore];
     if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
     if (typeof data === 'number') data = String(data);
+    // No data: an empty binary message (as ws).
+    if (data === undefined || data === null) data = EMPTY;
     if (core.readyState !== OPEN || core.closeFrameSent) {
-      sendAfterClose(this, cb);
+      sendAfterClose(this, data, cb);
+      return false;
+    }
+    if (isBlob(data) || this[kChain] !== null) {
+      // A Blob is read asynchronously; it and every send after it leave in call order.
+      const opts = options;
+      const size = byteSize(data);
+      this[kUnsent] += size;
+      this.afterPending(data, (bytes) => {
+        this[kUnsent] -= size;
+        if (bytes === null) return;
+        // ws's error, for the Blob and every send queued behind it, when the connection went
+        // away meanwhile.
+        if (core.socket?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
+        else this.sendNow(typeof bytes === 'number' ? String(bytes) : bytes, opts, cb, true);
+      }, cb);
+      return this.bufferedAmount < core.options.highWaterMark;
+    }
+    return this.sendNow(data, options, cb);
+  }
+
+  /**
+   * Runs `then` with the bytes of `data` once every send queued before it ran (a Blob is
+   * read first; a read error fails the connection, as ws's NotReadableError does).
+   */
+  private afterPending<D extends SendData>(data: D, then: (bytes: Exclude<SendData, Blob> | null) => void, cb: SendCallback | undefined): void {
+    const prev = this[kChain] ?? Promise.resolve();
+    const step = prev.then(async () => {
+      let bytes: Exclude<SendData, Blob>;
+      try {
+        bytes = isBlob(data) ? Buffer.from(await data.arrayBuffer()) : (data as Exclude<SendData, Blob>);
+      } catch (err) {
+        // Out of the promise chain: an exception from a listener must not become a rejection.
+        process.nextTick(() => {
+          then(null);
+          const e = err instanceof Error ? err : new Error(String(err));
+          cb?.(e);
+          this[kCore].fail(1011, 'the blob could not be read', e, false);
+        });
+        return;
+      }
+      process.nextTick(then, bytes);
+    });
+    this[kChain] = step;
+    void step.then(() => {
+      if (this[kChain] === step) this[kChain] = null;
+    });
+  }
+
+  /** `queued`: called while OPEN and queued behind a Blob; a close() since then waits for it. */
+  private sendNow(data: Exclude<SendData, Blob | number>, options: SendOptions | undefined, cb: SendCallback | undefined, queued = false): boolean {
+    const core = this[kCore];
+    if ((core.readyState !== OPEN && !queued) || core.closeFrameSent) {
+      sendAfterClose(this, data, cb);
       return false;
     }
     const fin = options?.fin !== false;
@@ -223,12 +252,22 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     }
     const core = this[kCore];
     if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
-    const payload = controlPayload(data);
+    // RFC 6455 §5.5: control frames carry at most 125 bytes.
+    if (byteSize(data) > 125) throw new RangeError('The data size must not be greater than 125 bytes');
     if (core.readyState !== OPEN) {
-      sendAfterClose(this, cb);
+      sendAfterClose(this, data, cb);
       return;
     }
-    core.sendControl(opcode, payload, cb);
+    if (isBlob(data) || this[kChain] !== null) {
+      this.afterPending(data ?? EMPTY, (bytes) => {
+        if (bytes === null) return;
+        if (core.socket?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
+        else if (core.closeFrameSent) sendAfterClose(this, bytes, cb);
+        else core.sendControl(opcode, controlPayload(bytes), cb);
+      }, cb);
+      return;
+    }
+    core.sendControl(opcode, controlPayload(data as Exclude<SendData, Blob> | undefined), cb);
   }
 
   /**
@@ -244,6 +283,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       abortClientHandshake(this, new ConnectError('WebSocket was closed before the connection was established', 'WS_ERR_ABORTED', this._url));
       return;
     }
+    // A failed handshake being reported (its 'error' listener calls close()): nothing to close.
+    if (core.sender === null) return;
     if (code !== undefined && !(typeof code === 'number' && isValidCloseCode(code))) {
       throw new LocalProtocolError(`invalid close code ${String(code)} (RFC 6455 §7.4)`);
     }
@@ -256,7 +297,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     else if (ArrayBuffer.isView(reason) || reason instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && reason instanceof SharedArrayBuffer)) r = toBytes(reason);
     else throw new TypeError('The close reason must be a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
     if (r.byteLength > 123) throw new LocalProtocolError('The close reason must not be greater than 123 bytes');
-    core.close(code, code === undefined ? EMPTY : r);
+    const payload = code === undefined ? EMPTY : r;
+    if (this[kChain] !== null) {
+      // Messages sent before close() leave first (RFC 6455 §7.1.2), Blobs being read included.
+      if (core.readyState === OPEN) core.readyState = CLOSING;
+      this.afterPending(EMPTY, () => core.close(code, payload), undefined);
+      return;
+    }
+    core.close(code, payload);
   }
 
   /** Destroys the connection at once, without a closing handshake. */
@@ -272,12 +320,14 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** Stops reading from the socket (no 'message' events until resume()). */
   pause(): void {
-    if (this[kCore].readyState !== CONNECTING) this[kCore].pause();
+    const state = this[kCore].readyState;
+    if (state !== CONNECTING && state !== CLOSED) this[kCore].pause();
   }
 
   /** Resumes reading after pause(). */
   resume(): void {
-    if (this[kCore].readyState !== CONNECTING) this[kCore].resume();
+    const state = this[kCore].readyState;
+    if (state !== CONNECTING && state !== CLOSED) this[kCore].resume();
   }
 
   /**
@@ -295,7 +345,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
     if (options?.check !== false) frame.check({ allowedRsv: 7 });
     if (core.readyState !== OPEN || core.closeFrameSent) {
-      sendAfterClose(this, cb);
+      sendAfterClose(this, undefined, cb);
       return;
     }
     const b0 = (frame.fin ? 0x80 : 0) | (frame.rsv << 4) | frame.opcode;
@@ -370,4 +420,13 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   set onerror(handler: ((event: ErrorEvent) => void) | null) {
     setOnProperty(this as never, 'error', handler);
   }
+}
+
+for (const [name, value] of [['CONNECTING', CONNECTING], ['OPEN', OPEN], ['CLOSING', CLOSING], ['CLOSED', CLOSED]] as const) {
+  Object.defineProperty(WebSocket, name, { enumerable: true, value });
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value });
+}
+// The attributes are enumerable accessors of the prototype, as WebIDL attributes are (and ws's).
+for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onopen', 'onmessage', 'onclose', 'onerror']) {
+  Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }

@@ -1,8 +1,11 @@
 /**
- * Turns what the batch parser reported (a {@link ParseError} and where) into the message of
- * a ParseFailed. The parser only says what it saw; the wording lives here, in one place.
+ * Turns what the batch parser reported (a {@link ParseError} and where) into a ParseFailed:
+ * the detailed message is worded here, in one place; the string code, class and short
+ * message come from the table in ../error-codes.
  */
 import { ParseError } from '../backend/types';
+import { errorCodeOf, headerLength, PARSE_ERRORS, type ParseErrorInfo, type ParseErrorSite } from '../error-codes';
+import { ParseFailed } from '../errors';
 
 const OPCODE_NAMES: Record<number, string> = { 0: 'CONT', 1: 'TEXT', 2: 'BINARY', 8: 'CLOSE', 9: 'PING', 10: 'PONG' };
 
@@ -10,14 +13,11 @@ function opcodeName(op: number): string {
   return OPCODE_NAMES[op] ?? `0x${op.toString(16)}`;
 }
 
-/** The 64-bit payload length of the header at `at` (exact, as a decimal string). */
-function headerLength(buf: Uint8Array, at: number): string {
-  const len7 = buf[at + 1]! & 0x7f;
-  if (len7 < 126) return String(len7);
-  if (len7 === 126) return String((buf[at + 2]! << 8) | buf[at + 3]!);
-  let v = 0n;
-  for (let i = 0; i < 8; i++) v = (v << 8n) | BigInt(buf[at + 2 + i]!);
-  return v.toString();
+/** The ParseFailed for what the parser reported: the detailed message, the table's code. */
+export function parseFailure(reason: number, site: ParseErrorSite, maxPayload: number, closeCode: number, where: string): ParseFailed {
+  const text = describeParseError(reason, site.buf, site.frameAt, site.offset, maxPayload);
+  const info = PARSE_ERRORS[reason as Exclude<ParseError, ParseError.NONE>] as ParseErrorInfo | undefined;
+  return new ParseFailed(`${text}${where}`, closeCode, info === undefined ? undefined : { errorCode: errorCodeOf(info, site), summary: info.message(site) });
 }
 
 /**

@@ -19,7 +19,7 @@
 import { backend as defaultBackend, type Backend } from '../backend';
 import { DEFAULT_MAX_FRAGMENTS, PARSE_CTL_SIZE, ParseCtl, ParseFlags, ParseRecord } from '../backend/types';
 import { LocalProtocolError, ParseFailed } from '../errors';
-import { describeParseError } from './parse-errors';
+import { parseFailure } from './parse-errors';
 
 /** Bits of the `info` number handed to a {@link FrameHandler}. */
 export const FrameInfo = Object.freeze({
@@ -381,9 +381,8 @@ export class FrameReader {
     const ctl = sharedCtl;
     const offset = ctl[ParseCtl.ERROR_OFFSET]!;
     const frameAt = ctl[ParseCtl.CONSUMED]!;
-    const text = describeParseError(ctl[ParseCtl.ERROR_REASON]!, buf, frameAt, offset, this.maxPayload);
     const streamOffset = this.streamPos + (offset - start);
-    return new ParseFailed(`${text} (at stream byte ${streamOffset})`, ctl[ParseCtl.ERROR]!);
+    return parseFailure(ctl[ParseCtl.ERROR_REASON]!, { buf, frameAt, offset }, this.maxPayload, ctl[ParseCtl.ERROR]!, ` (at stream byte ${streamOffset})`);
   }
 
   /**

@@ -240,7 +240,9 @@ describe('bad input', () => {
     const frames = parseServerFrames(await readAll(socket, head));
     const close = frames.find((f) => f.opcode === 8)!;
     expect(close.payload.readUInt16BE(0)).toBe(1002);
-    expect(errors[0]?.message).toMatch(/unmasked/);
+    // ws's short message and code; the detailed ParseFailed is the cause.
+    expect([errors[0]?.message, (errors[0] as Error & { code?: string }).code]).toEqual(['Invalid WebSocket frame: MASK must be set', 'WS_ERR_EXPECTED_MASK']);
+    expect((errors[0]?.cause as Error).message).toMatch(/unmasked/);
   });
 
   it('a throwing connection handler closes with 1011', async () => {

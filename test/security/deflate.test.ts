@@ -122,7 +122,8 @@ describe('decompression bombs', () => {
     // (Not events.once: it rejects when 'error' comes first, as it does here.)
     const code = await within(new Promise<number>((resolve) => ws.once('close', resolve)), 30_000, 'the client to close');
     expect(code).toBe(1009);
-    expect(errors[0]?.message).toMatch(/larger than the size limit/);
+    expect([errors[0]?.message, (errors[0] as Error & { code?: string }).code]).toEqual(['Max payload size exceeded', 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH']);
+    expect((errors[0]?.cause as Error).message).toMatch(/larger than the size limit/);
     expect(maxRss() - before).toBeLessThan(2 * maxPayload);
   });
 });

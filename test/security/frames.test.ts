@@ -86,7 +86,7 @@ describe('frame lengths', () => {
       expect([length, code]).toEqual([length, expected]);
     }
     await a.checkWitness();
-    expect(a.errors.map((e) => /exceeds maxPayload|most significant bit/.test(e.message))).toEqual(cases.map(() => true));
+    expect(a.errors.map((e) => /exceeds maxPayload|most significant bit/.test((e.cause as Error).message))).toEqual(cases.map(() => true));
   });
 
   it('a huge declared length with a trickle of payload does not reserve the declared size (gorilla CVE-2020-27813 class)', async () => {
