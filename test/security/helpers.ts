@@ -265,7 +265,10 @@ export async function writeAll(socket: net.Socket, data: Uint8Array, piece = 256
   for (let at = 0; at < data.length && !socket.destroyed; at += piece) {
     const ok = socket.write(data.subarray(at, at + piece));
     if (!ok && !socket.destroyed) {
-      await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+      // The loser's listeners are removed, so a long write does not pile up listeners.
+      const done = new AbortController();
+      await Promise.race([once(socket, 'drain', { signal: done.signal }), once(socket, 'close', { signal: done.signal })]).catch(() => undefined);
+      done.abort();
     }
   }
 }
