@@ -83,7 +83,7 @@ export class PreparedMessage {
     }
     const queued = core.sender!.queuedBytes;
     const written = core.socket!.writableLength;
-    core.sender!.pushShared(bytes, cb);
+    core.sender!.pushShared(bytes, cb, this.data.length);
     return core.afterSend(queued, written);
   }
 }

@@ -229,21 +229,36 @@ export class Core implements FlushListener {
 
   // ---- sending ------------------------------------------------------------------------
 
-  /** Bytes queued and not yet handed to the OS. */
+  /**
+   * What ws reports as `bufferedAmount`: the user payload (before compression) of what waits
+   * in our sender, plus what the socket still holds (wire bytes, as ws's socket buffer).
+   * Frames of our own (close, automatic pongs, the 101 response) do not count while queued.
+   */
   get bufferedAmount(): number {
+    if (this.sender === null) return 0;
+    return this.sender.queuedUserBytes + (this.socket?.writableLength ?? 0);
+  }
+
+  /**
+   * The wire bytes not yet handed to the OS, everything included: what the backpressure
+   * limits (highWaterMark, maxBufferedAmount) compare, because it is the memory held for the
+   * peer. The user payload count would let frames of our own (a pong per ping of a flood)
+   * and the compressed size go unseen, and with compression it would overstate the memory.
+   */
+  get wireBacklog(): number {
     if (this.sender === null) return 0;
     return this.sender.queuedBytes + (this.socket?.writableLength ?? 0);
   }
 
   /**
    * Queues a data frame and applies the buffer limits. Returns whether the caller may keep
-   * sending (false: wait for 'drain').
+   * sending (false: wait for 'drain'). `userBytes`: the payload's size before compression.
    */
-  sendData(b0: number, data: Uint8Array | string, cb: SendCallback | undefined): boolean {
+  sendData(b0: number, data: Uint8Array | string, cb: SendCallback | undefined, userBytes: number): boolean {
     const sender = this.sender!;
     const queued = sender.queuedBytes;
     if (typeof data === 'string') sender.pushTextFrame(b0, data, !this.isServer, cb);
-    else sender.pushFrame(b0, data, !this.isServer, cb);
+    else sender.pushFrame(b0, data, !this.isServer, cb, userBytes);
     return this.afterSend(queued);
   }
 
@@ -262,7 +277,7 @@ export class Core implements FlushListener {
     if (before > 0 && after > this.options.maxBufferedAmount) {
       this.dropSlowPeer(
         'send buffer limit exceeded',
-        `bufferedAmount ${after} exceeds maxBufferedAmount ${this.options.maxBufferedAmount}: the peer does not read fast enough`,
+        `${after} bytes waiting to be written exceed maxBufferedAmount ${this.options.maxBufferedAmount}: the peer does not read fast enough`,
         'WS_ERR_BUFFER_LIMIT',
       );
       return false;
@@ -279,7 +294,7 @@ export class Core implements FlushListener {
 
   /** Emits 'drain' when send() said false and the buffer fell under the high-water mark. */
   checkDrain(): void {
-    if (this.needDrain && this.readyState === OPEN && this.bufferedAmount < this.options.highWaterMark) {
+    if (this.needDrain && this.readyState === OPEN && this.wireBacklog < this.options.highWaterMark) {
       this.needDrain = false;
       // What a listener throws propagates (from the socket's 'drain' or the flush that made
       // room); the flag is already reset.
@@ -342,9 +357,12 @@ export class Core implements FlushListener {
     this.sendControl(Opcode.PONG, this.pendingPong!.subarray(0, len));
   }
 
-  /** Queues a control frame (§5.5: at most 125 bytes, checked by the caller). */
-  sendControl(opcode: number, payload: Uint8Array, cb?: SendCallback): void {
-    this.sender!.pushFrame(0x80 | opcode, payload, !this.isServer, cb);
+  /**
+   * Queues a control frame (§5.5: at most 125 bytes, checked by the caller). `byUser`: a
+   * ping()/pong() call, whose payload counts in bufferedAmount as in ws.
+   */
+  sendControl(opcode: number, payload: Uint8Array, cb?: SendCallback, byUser = false): void {
+    this.sender!.pushFrame(0x80 | opcode, payload, !this.isServer, cb, byUser ? payload.length : 0);
   }
 
   /** Queues a close frame after everything already queued (§7.1.2). */

@@ -26,13 +26,17 @@ export interface ConnectionOptions {
    * close frame was sent, in ms; then the socket is destroyed. Default 30,000.
    */
   closeTimeout?: number;
-  /** send() returns false (and 'drain' follows) at or above this bufferedAmount. Default 16 KiB. */
+  /**
+   * send() returns false (and 'drain' follows) at or above this many bytes waiting to be
+   * written (wire bytes, as for maxBufferedAmount). Default 16 KiB.
+   */
   highWaterMark?: number;
   /**
-   * Past this bufferedAmount the peer is too slow: the connection is closed (code 1008)
-   * instead of memory growing. A single message sent while nothing is buffered never trips
-   * it. Default 16 MiB (Bun's backpressureLimit): what a peer that sends and never reads
-   * can make us hold. `Infinity` disables.
+   * Past this many bytes waiting to be written (wire bytes: frame headers, compressed sizes
+   * and our own control frames included, unlike bufferedAmount) the peer is too slow: the
+   * connection is closed (code 1008) instead of memory growing. A single message sent while
+   * nothing is buffered never trips it. Default 16 MiB (Bun's backpressureLimit): what a
+   * peer that sends and never reads can make us hold. `Infinity` disables.
    */
   maxBufferedAmount?: number;
   /** Ping every `interval` ms (a number is the interval), terminate when no pong follows. */

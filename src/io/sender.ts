@@ -101,8 +101,17 @@ export class Sender {
   private run: Buffer | null = null;
   private runStart = 0;
   private runPos = 0;
-  /** Bytes queued and not yet handed to the socket. */
+  /**
+   * Bytes queued and not yet handed to the socket: wire bytes, headers and frames of our own
+   * (close, automatic pongs, the 101 response) included. The memory the queue holds, so the
+   * backpressure limits count these.
+   */
   queuedBytes = 0;
+  /**
+   * Of what is queued, the payload bytes the user gave to send()/ping()/pong() (before
+   * compression): ws's `bufferedAmount` counts these for data waiting in its sender.
+   */
+  queuedUserBytes = 0;
   private callbacks: SendCallback[] | null = null;
   /** @internal A flush is scheduled with process.nextTick. */
   scheduled = false;
@@ -140,14 +149,15 @@ export class Sender {
 
   /**
    * Queues ready-made bytes (a pre-framed broadcast message). `cb` (optional) fires when
-   * the batch holding them is handed to the OS.
+   * the batch holding them is handed to the OS. `userBytes`: the user payload they carry.
    */
-  push(chunk: Uint8Array, cb?: SendCallback): void {
+  push(chunk: Uint8Array, cb?: SendCallback, userBytes = 0): void {
     if (this.dead) {
       if (cb) process.nextTick(cb, this.closedError);
       return;
     }
     this.add(chunk);
+    this.queuedUserBytes += userBytes;
     if (cb) (this.callbacks ??= []).push(cb);
     this.schedule();
   }
@@ -158,10 +168,10 @@ export class Sender {
    * of a broadcast have it while the loop is still going (as with ws's send loop, but one
    * write of one shared buffer per client). Otherwise it queues like {@link push}.
    */
-  pushShared(chunk: Uint8Array, cb?: SendCallback): void {
+  pushShared(chunk: Uint8Array, cb: SendCallback | undefined, userBytes: number): void {
     const socket = this.socket;
     if (this.queuedBytes !== 0 || this.corks !== 0 || this.scheduled || this.dead || this.ending || socket.destroyed || !socket.writable) {
-      this.push(chunk, cb);
+      this.push(chunk, cb, userBytes);
       return;
     }
     socket.write(chunk, cb === undefined ? undefined : (err?: Error | null) => (err ? cb(err) : cb()));
@@ -172,12 +182,15 @@ export class Sender {
    * Queues one frame: `b0` is header byte 0 (FIN, RSV, opcode). A client frame (`masked`)
    * is written with its header and masked payload straight into the run buffer (or one
    * buffer of its own when large); an unmasked frame's large payload is not copied.
+   * `userBytes`: how much of the payload counts as the user's (0 for frames of our own; the
+   * uncompressed size for a compressed message).
    */
-  pushFrame(b0: number, data: Uint8Array, masked: boolean, cb?: SendCallback): void {
+  pushFrame(b0: number, data: Uint8Array, masked: boolean, cb?: SendCallback, userBytes = 0): void {
     if (this.dead) {
       if (cb) process.nextTick(cb, this.closedError);
       return;
     }
+    this.queuedUserBytes += userBytes;
     const len = data.length;
     if (len >= COPY_LIMIT) {
       if (masked) {
@@ -238,15 +251,18 @@ export class Sender {
   }
 
   /**
-   * Queues a frame whose payload is a string, encoding it as UTF-8 straight into the run
-   * buffer when it is small (no intermediate Buffer), masking in place for a client.
+   * Queues a frame whose payload is a string (the user's, all of it counted in
+   * {@link queuedUserBytes}), encoding it as UTF-8 straight into the run buffer when it is
+   * small (no intermediate Buffer), masking in place for a client.
    */
   pushTextFrame(b0: number, text: string, masked: boolean, cb?: SendCallback): void {
     const len = text.length * 3 < COPY_LIMIT ? Buffer.byteLength(text) : COPY_LIMIT;
     if (len >= COPY_LIMIT || this.dead) {
-      this.pushFrame(b0, Buffer.from(text), masked, cb);
+      const data = Buffer.from(text);
+      this.pushFrame(b0, data, masked, cb, data.length);
       return;
     }
+    this.queuedUserBytes += len;
     if (masked) {
       const p = this.maskedHeader(b0, len);
       const run = this.run!;
@@ -337,6 +353,7 @@ export class Sender {
     this.run = null;
     this.runStart = this.runPos = 0;
     this.queuedBytes = 0;
+    this.queuedUserBytes = 0;
     this.callbacks = null;
     if (callbacks !== null) process.nextTick(runCallbacks, callbacks, err ?? this.closedError);
   }
@@ -357,6 +374,7 @@ export class Sender {
     const n = chunks.length;
     const callbacks = this.callbacks;
     this.queuedBytes = 0;
+    this.queuedUserBytes = 0;
     this.callbacks = null;
     // The run goes with the batch (an idle connection holds none). It can be reused once
     // the socket is done with its bytes: see the end of this method.

@@ -125,8 +125,9 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     return this[kCore].extensions;
   }
   /**
-   * Bytes queued by send()/ping()/pong() and not yet handed to the OS, plus (as in ws) the
-   * payload of sends made after the connection closed, which never leave.
+   * As in ws: the payload bytes (before compression) queued by send()/ping()/pong() and not
+   * yet handed to the socket, the bytes the socket still holds, and the payload of sends made
+   * after the connection closed, which never leave.
    */
   get bufferedAmount(): number {
     return this[kCore].bufferedAmount + this[kUnsent];
@@ -220,9 +221,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     const opcode = core.sendingFragmented !== 0 ? Opcode.CONT : (options?.binary ?? typeof data !== 'string') ? Opcode.BINARY : Opcode.TEXT;
     let rsv1 = 0;
     const deflate = core.deflate;
+    // For a string, the sender counts the UTF-8 bytes it writes.
+    let size = typeof payload === 'string' ? 0 : payload.length;
     // RFC 7692 §6: only whole messages are compressed here (RSV1 on the first frame).
     if (deflate !== null && fin && opcode !== Opcode.CONT && options?.compress !== false) {
-      const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+      if (typeof payload === 'string') size = Buffer.byteLength(payload);
       if (size >= (deflate.threshold ?? 1024)) {
         payload = deflate.compressMessage(typeof payload === 'string' ? Buffer.from(payload) : payload);
         rsv1 = 0x40;
@@ -230,7 +233,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     }
     if (!fin && core.sendingFragmented === 0) core.sendingFragmented = opcode;
     else if (fin) core.sendingFragmented = 0;
-    return core.sendData((fin ? 0x80 : 0) | rsv1 | opcode, payload, cb);
+    return core.sendData((fin ? 0x80 : 0) | rsv1 | opcode, payload, cb, size);
   }
 
   /** Sends a ping (RFC 6455 §5.5.2); `data` is at most 125 bytes. */
@@ -263,11 +266,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
         if (bytes === null) return;
         if (core.socket?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
         else if (core.closeFrameSent) sendAfterClose(this, bytes, cb);
-        else core.sendControl(opcode, controlPayload(bytes), cb);
+        else core.sendControl(opcode, controlPayload(bytes), cb, true);
       }, cb);
       return;
     }
-    core.sendControl(opcode, controlPayload(data as Exclude<SendData, Blob> | undefined), cb);
+    core.sendControl(opcode, controlPayload(data as Exclude<SendData, Blob> | undefined), cb, true);
   }
 
   /**
@@ -349,7 +352,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       return;
     }
     const b0 = (frame.fin ? 0x80 : 0) | (frame.rsv << 4) | frame.opcode;
-    core.sender!.pushFrame(b0, frame.data, !core.isServer, cb);
+    core.sender!.pushFrame(b0, frame.data, !core.isServer, cb, frame.data.length);
     if (frame.opcode === Opcode.CLOSE) core.sentCloseFrame();
   }
 

@@ -115,10 +115,13 @@ export function echo(ours: WebSocket): void {
 
 /**
  * Backs up our socket: `ours` sends `size` bytes the paused peer does not read, until our
- * write buffer holds some of them (writableNeedDrain).
+ * socket's write buffer holds them (writableNeedDrain). Waiting a turn of the loop first
+ * lets the send leave our sender's batch (it flushes on process.nextTick): afterwards
+ * `bufferedAmount` is what the socket holds, in wire bytes.
  */
 export async function backUp(pair: RawPair, size = 8 * 1024 * 1024): Promise<void> {
   pair.peer.pause();
   pair.ours.send(Buffer.alloc(size, 0x61));
-  while (pair.ours.bufferedAmount === 0) await new Promise((resolve) => setImmediate(resolve));
+  do await new Promise((resolve) => setImmediate(resolve));
+  while (pair.ours.bufferedAmount === 0);
 }
