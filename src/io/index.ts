@@ -19,6 +19,7 @@ export type { ServerOptions, WebSocketServerEventMap, VerifyClientAsync, VerifyC
 export type { ClientOptions } from './client';
 export { connect, serve, type ConnectOptions, type ServeOptions, type AsyncServer } from './async';
 export { PreparedMessage, type BroadcastOptions } from './broadcast';
+export { TopicRegistry, MAX_TOPIC_LENGTH, type PublishOptions, type TopicStats } from './topics';
 export { ConnectionClosedError, type Message } from './message-queue';
 export {
   ConnectError,

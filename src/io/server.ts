@@ -24,6 +24,7 @@ import {
   type VerifyClientSync,
 } from './server-upgrade';
 import { TimerEntry } from './timers';
+import { kServer, TopicRegistry, type PublishOptions } from './topics';
 import { WebSocket, type SendData } from './websocket';
 
 export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
@@ -83,7 +84,6 @@ const CLOSED = 2;
 const kTimer = Symbol('wscore.handshakeTimer');
 const kUpgraded = Symbol('wscore.upgraded');
 const kHandshakeServer = Symbol('wscore.handshakeServer');
-const kServer = Symbol('wscore.server');
 type TimedSocket = Duplex & {
   [kTimer]?: TimerEntry<Duplex> | undefined;
   [kUpgraded]?: boolean;
@@ -127,6 +127,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
    */
   readonly clients: Set<InstanceType<T>>;
   readonly options: Readonly<ServerOptions<T>>;
+  /** The topics of this server's connections (ws.subscribe(), publish()): ./topics.ts. */
+  readonly topics = new TopicRegistry();
   private readonly all = new Set<WebSocket>();
   private readonly handshakes = new Set<Duplex>();
   private server: http.Server | https.Server | null = null;
@@ -237,6 +239,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   forgetClient(ws: WebSocket): void {
     this.all.delete(ws);
     this.clients?.delete(ws as InstanceType<T>);
+    this.topics.unsubscribeAll(ws);
   }
 
   /**
@@ -407,6 +410,15 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       n++;
     }
     return n;
+  }
+
+  /**
+   * Sends one message to every open subscriber of `topic`, framed (and compressed) once as
+   * broadcast() does. Returns how many connections it was queued to (0 for a topic without
+   * subscribers). From a connection, `ws.publish()` leaves out the sender.
+   */
+  publish(topic: string, data: SendData | PreparedMessage, options?: PublishOptions): number {
+    return this.topics.publish(topic, data, options);
   }
 
   /**

@@ -32,6 +32,8 @@ import type { Message } from './message-queue';
 import { coreOptions, type ConnectionOptions } from './options';
 import type { SendCallback } from './sender';
 import { recvDataFrame, recvFrame } from './frame-recv'; // seeds: recv_frame / recv_data_frame
+import { isSubscribed, publishFrom, subscribe, topicsOf, unsubscribe, type PublishOptions } from './topics';
+import type { PreparedMessage } from './broadcast';
 import { BLOB_SOCKET_CLOSED, byteSize, controlPayload, EMPTY, isBlob, toBytes, type SendData, type SendOptions } from './send-data';
 
 export { toBytes, type SendData, type SendOptions } from './send-data';
@@ -366,6 +368,28 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     return recvDataFrame(this, controlFrame);
   }
   // --- end seeds ---
+
+  // --- topics (server side; the registry and the rules are in ./topics.ts) ---
+  /** Subscribes to `topic`; false if already subscribed or not OPEN. Throws on a client socket. */
+  subscribe(topic: string): boolean {
+    return subscribe(this, topic);
+  }
+  /** Leaves `topic`; false if it was not subscribed. */
+  unsubscribe(topic: string): boolean {
+    return unsubscribe(this, topic);
+  }
+  /** Whether this connection is subscribed to `topic`. */
+  isSubscribed(topic: string): boolean {
+    return isSubscribed(this, topic);
+  }
+  /** A frozen snapshot (array) of this connection's topics, in subscription order. */
+  get topics(): readonly string[] {
+    return topicsOf(this);
+  }
+  /** Publishes to every other open subscriber of `topic` (not this one); returns how many. */
+  publish(topic: string, data: SendData | PreparedMessage, options?: PublishOptions): number {
+    return publishFrom(this, topic, data, options);
+  }
 
   /** Resolves once the connection is CLOSED, with the close code and reason. Never rejects. */
   get closed(): Promise<CloseInfo> {
