@@ -9,7 +9,8 @@ import { writeHeader, headerLength } from '../protocol/frame-writer';
 import { Opcode } from '../frames';
 import { kCore, OPEN } from './core';
 import type { SendCallback } from './sender';
-import { toBytes, type SendData, type WebSocket } from './websocket';
+import { toBytes, type SendData } from './send-data';
+import type { WebSocket } from './websocket';
 
 /** Options of {@link PreparedMessage} and `WebSocketServer#broadcast`. */
 export interface BroadcastOptions {
