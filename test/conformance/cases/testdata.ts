@@ -6,6 +6,7 @@
  * and incompressible streams. Text sets contain multi-byte characters, so fragment and
  * compressed-block boundaries fall inside code points.
  */
+import { rng } from '../../helpers/wire';
 
 export interface TestData {
   key: string;
@@ -19,17 +20,6 @@ export interface TestData {
 
 const SIZE = 192 * 1024;
 
-/** A small deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['Nacht', 'Geist', 'über', 'Größe', 'Mädchen', 'schön', 'Wissenschaft', 'Himmel', 'Erde', 'Hölle', 'und', 'der', 'die', 'das', 'ich', 'nicht', 'mit', 'wie', 'Gefühl', 'Träume', 'weiß', 'Straße', 'naïve', 'café', 'Ωmega', 'δέλτα', '東京', 'ключ', '😀'];
 
