@@ -1,8 +1,10 @@
 /**
- * Frame header encoding (RFC 6455 §5.2) and masking keys (§5.3), shared by {@link Frame} and
- * the streaming frame writer. Re-exported by `src/frames.ts`; import from there.
+ * Frame header encoding (RFC 6455 §5.2), shared by {@link Frame} and the streaming frame writer;
+ * masking keys (§5.3) come from ./mask-key. Re-exported by `src/frames.ts`; import from there.
  */
-import { randomFillSync } from 'node:crypto';
+import { generateMaskKey } from './mask-key';
+
+export { generateMaskKey };
 
 /** Payload lengths 126 and 127 announce a 2- or 8-byte extended length (RFC 6455 §5.2). */
 export const PAYLOAD_LENGTH_TWO_BYTE = 126;
@@ -89,21 +91,6 @@ export function toMaskKey(key: MaskKeyType | MaskingCallable): Uint8Array {
   } else bytes = key;
   if (!(bytes instanceof Uint8Array) || bytes.length !== 4) throw new RangeError('a masking key must be exactly 4 bytes');
   return bytes;
-}
-
-// Mask keys come from a pool refilled by one randomFillSync call per 2048 keys: a syscall
-// per frame would dominate the cost of sending small client frames.
-const keyPool = Buffer.allocUnsafeSlow(8192);
-let keyPoolOffset = keyPool.length;
-
-/** A fresh, unpredictable 4-byte masking key (RFC 6455 §5.3), from node:crypto. */
-export function generateMaskKey(): Uint8Array {
-  if (keyPoolOffset === keyPool.length) {
-    randomFillSync(keyPool);
-    keyPoolOffset = 0;
-  }
-  keyPoolOffset += 4;
-  return keyPool.slice(keyPoolOffset - 4, keyPoolOffset);
 }
 
 /** Size of a frame header for a payload of `length` bytes (RFC 6455 §5.2): 2 to 14 bytes. */

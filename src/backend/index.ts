@@ -9,6 +9,7 @@ import { createNativeBackend } from './native-backend';
 
 export type { Backend, BackendName } from './types';
 export { Utf8State } from './types';
+export { INLINE_MASK_MAX_BYTES, MASK_NATIVE_MIN_BYTES } from './thresholds';
 export { InflateStatus } from './deflate-types';
 export type { Deflater, DeflaterOptions, Inflater, InflaterOptions } from './deflate-types';
 

@@ -4,23 +4,17 @@
  * see docs/benchmarks.md).
  */
 import type { Backend } from './types';
+import { MASK_NATIVE_MIN_BYTES } from './thresholds';
 import { loadNativeAddon } from './native';
 import * as jsMask from './js/mask';
 import * as jsUtf8 from './js/utf8';
 import { checkDeflaterOptions, checkInflaterOptions } from './js/deflate';
 import type { Deflater, DeflaterOptions, Inflater, InflaterOptions } from './deflate-types';
 
-/**
- * Below this many bytes the JS loop masks faster than a native call returns. Measured with
- * `npm run bench:micro -- --only=crossover` (docs/benchmarks.md, "Micro kernels"; Xeon with
- * AVX-512, node 20, CPU-time clock): an addon call costs a flat ~90-130 ns up to ~512 B, the
- * js twin ~15 ns + ~1.3 ns per byte. Crossover in three runs: mask into a target 64-96 B
- * (96 B twice; the client send path, which this serves), unmask in place 48-64 B.
- */
-export const MASK_NATIVE_MIN_BYTES = 96;
+export { MASK_NATIVE_MIN_BYTES };
 /**
  * Below this many bytes JS validates UTF-8 faster than a native call returns. Same runs:
- * crossover 48-64 B on ASCII text (isUtf8 and utf8Step), 24-32 B on mixed Latin/CJK text.
+ * crossover (see ./thresholds.ts for the runs) 48-64 B on ASCII text (isUtf8 and utf8Step), 24-32 B on mixed Latin/CJK text.
  */
 export const UTF8_NATIVE_MIN_BYTES = 64;
 

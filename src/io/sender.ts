@@ -12,9 +12,8 @@
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { randomFillSync } from 'node:crypto';
-
-import { backend } from '../backend';
+import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
+import { MASK_KEY_POOL, takeMaskKey } from '../mask-key';
 import { headerLength, writeHeader } from '../protocol/frame-writer';
 import { NotOpenError } from './errors';
 import { CLOSED } from './ready-state';
@@ -29,28 +28,6 @@ export interface FlushListener {
 
 /** Payloads at least this big are written as their own writev entry instead of copied. */
 const COPY_LIMIT = 4096;
-
-/**
- * Payloads up to this many bytes are masked by a loop here: for a 16-byte chat message a
- * backend call (a native crossing) costs more than the XOR itself.
- */
-const INLINE_MASK_MAX = 64;
-
-// Masking keys of client frames (RFC 6455 §5.3: unpredictable, so from the CSPRNG), read
-// straight out of a pool refilled 1024 keys at a time: no syscall and no view per frame.
-const KEY_POOL = Buffer.allocUnsafeSlow(4096);
-let keyAt = KEY_POOL.length;
-
-/** Index in KEY_POOL of 4 fresh key bytes, used once. */
-function takeKey(): number {
-  if (keyAt === KEY_POOL.length) {
-    randomFillSync(KEY_POOL);
-    keyAt = 0;
-  }
-  const k = keyAt;
-  keyAt += 4;
-  return k;
-}
 
 /**
  * Size of the run buffers small frames are copied into. Runs are recycled through a free
@@ -194,8 +171,8 @@ export class Sender {
     const len = data.length;
     if (len >= COPY_LIMIT) {
       if (masked) {
-        const k = takeKey();
-        const key = KEY_POOL.subarray(k, k + 4);
+        const k = takeMaskKey();
+        const key = MASK_KEY_POOL.subarray(k, k + 4);
         const hlen = headerLength(len, true);
         const buf = Buffer.allocUnsafe(hlen + len);
         writeHeader(buf, 0, b0, len, key);
@@ -209,7 +186,7 @@ export class Sender {
     } else if (masked) {
       const p = this.maskedHeader(b0, len);
       const run = this.run!;
-      if (len <= INLINE_MASK_MAX) {
+      if (len <= INLINE_MASK_MAX_BYTES) {
         const k0 = run[p - 4]!;
         const k1 = run[p - 3]!;
         const k2 = run[p - 2]!;
@@ -242,11 +219,11 @@ export class Sender {
     const run = this.run!;
     const h = writeHeader(run, at, b0, len, null);
     run[at + 1] |= 0x80;
-    const k = takeKey();
-    run[at + h] = KEY_POOL[k]!;
-    run[at + h + 1] = KEY_POOL[k + 1]!;
-    run[at + h + 2] = KEY_POOL[k + 2]!;
-    run[at + h + 3] = KEY_POOL[k + 3]!;
+    const k = takeMaskKey();
+    run[at + h] = MASK_KEY_POOL[k]!;
+    run[at + h + 1] = MASK_KEY_POOL[k + 1]!;
+    run[at + h + 2] = MASK_KEY_POOL[k + 2]!;
+    run[at + h + 3] = MASK_KEY_POOL[k + 3]!;
     return at + h + 4;
   }
 
@@ -268,7 +245,7 @@ export class Sender {
       const run = this.run!;
       if (len > 0) {
         run.write(text, p, len, 'utf8');
-        if (len <= INLINE_MASK_MAX) {
+        if (len <= INLINE_MASK_MAX_BYTES) {
           for (let i = 0; i < len; i++) run[p + i] ^= run[p - 4 + (i & 3)]!;
         } else {
           backend.unmask(run.subarray(p, p + len), run.subarray(p - 4, p), 0);

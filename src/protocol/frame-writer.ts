@@ -5,11 +5,10 @@
  * messages split into fragments (§5.4); many small frames coalesced into one buffer.
  * Sans-IO: returns bytes, writes nothing.
  */
-import { randomFillSync } from 'node:crypto';
-
-import { backend } from '../backend';
+import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
 import { LocalProtocolError } from '../errors';
 import { Opcode } from '../frames';
+import { fillMaskKey } from '../mask-key';
 
 /** A payload: bytes, or text that is sent as UTF-8. */
 export type FramePayload = Uint8Array | string;
@@ -22,32 +21,6 @@ export interface FrameOptions {
   rsv?: number;
   /** The 4-byte masking key to use instead of a random one (tests). */
   maskKey?: Uint8Array;
-}
-
-// Masking keys come from a pool of random bytes refilled 2 KiB at a time: one
-// randomFillSync call (~1 µs) per 512 frames instead of one per frame. RFC 6455 §5.3 asks
-// for keys an attacker cannot predict; the pool is from the CSPRNG and never reused.
-const POOL_SIZE = 2048;
-const keyPool = Buffer.allocUnsafe(POOL_SIZE);
-let keyPoolAt = POOL_SIZE;
-
-/** Copies a fresh, unpredictable 4-byte masking key into `key` (no allocation). */
-export function fillMaskKey(key: Uint8Array): Uint8Array {
-  if (keyPoolAt === POOL_SIZE) {
-    randomFillSync(keyPool);
-    keyPoolAt = 0;
-  }
-  key[0] = keyPool[keyPoolAt]!;
-  key[1] = keyPool[keyPoolAt + 1]!;
-  key[2] = keyPool[keyPoolAt + 2]!;
-  key[3] = keyPool[keyPoolAt + 3]!;
-  keyPoolAt += 4;
-  return key;
-}
-
-/** A fresh, unpredictable 4-byte masking key. */
-export function nextMaskKey(): Uint8Array {
-  return fillMaskKey(new Uint8Array(4));
 }
 
 /** UTF-8 bytes of a text payload, or the bytes themselves. */
@@ -116,15 +89,9 @@ export function writeHeader(target: Uint8Array, at: number, b0: number, length: 
   return p - at;
 }
 
-/**
- * Up to this many bytes a plain loop masks faster than a view + a backend call
- * (measured with bench/protocol: at 125 bytes the call already wins).
- */
-const INLINE_MASK_BYTES = 48;
-
 /** XOR-masks target[at..at+len) in place; short runs inline, long ones via the backend. */
 function maskInPlace(target: Uint8Array, at: number, len: number, key: Uint8Array): void {
-  if (len <= INLINE_MASK_BYTES) {
+  if (len <= INLINE_MASK_MAX_BYTES) {
     for (let i = 0; i < len; i++) target[at + i] ^= key[i & 3]!;
   } else {
     const view = at === 0 && len === target.length ? target : target.subarray(at, at + len);
@@ -144,7 +111,7 @@ function writeFrame(target: Buffer, at: number, b0: number, payload: FramePayloa
     if (len > 0) target.write(payload, p, len, 'utf8');
     if (key !== null) maskInPlace(target, p, len, key);
   } else if (key !== null) {
-    if (len <= INLINE_MASK_BYTES) for (let i = 0; i < len; i++) target[p + i] = payload[i]! ^ key[i & 3]!;
+    if (len <= INLINE_MASK_MAX_BYTES) for (let i = 0; i < len; i++) target[p + i] = payload[i]! ^ key[i & 3]!;
     else backend.mask(payload, key, target, p, 0);
   } else if (len < 64) {
     for (let i = 0; i < len; i++) target[p + i] = payload[i]!;

@@ -8,6 +8,7 @@
 import { isUtf8 as nodeIsUtf8 } from 'node:buffer';
 
 import { PARSE_CTL_SIZE, ParseError, Utf8State } from '../types';
+import { INLINE_MASK_MAX_BYTES } from '../thresholds';
 import { mask } from './mask';
 import { utf8Step } from './utf8';
 
@@ -88,7 +89,7 @@ function setKey(key: number): void {
 function unmaskRange(buf: Uint8Array, from: number, len: number, phase: number): void {
   if (len === 0) return;
   // Short payloads: the loop beats building a view for mask(); long ones use mask().
-  if (len < 64) {
+  if (len <= INLINE_MASK_MAX_BYTES) {
     for (let i = 0; i < len; i++) buf[from + i] ^= keyBytes[(phase + i) & 3]!;
   } else {
     const view = buf.subarray(from, from + len);
