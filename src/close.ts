@@ -178,6 +178,19 @@ function isWellFormed(text: string): boolean {
 }
 
 /**
+ * A close frame payload (RFC 6455 §5.5.1): `code` as 2 bytes in network byte order, then the
+ * reason's UTF-8 bytes. Checks nothing: callers check the code (§7.4) and clip or refuse the
+ * reason (protocol/close-policy.ts re-exports this next to the clipper).
+ */
+export function encodeClosePayload(code: number, reason: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(2 + reason.length);
+  out[0] = code >>> 8;
+  out[1] = code & 0xff;
+  out.set(reason, 2);
+  return out;
+}
+
+/**
  * The code and reason of a close frame (RFC 6455 §5.5.1): a 2-byte code in network byte
  * order followed by at most 123 bytes of UTF-8, or an empty payload (no code at all, which
  * this class represents as {@link CloseCode.NO_STATUS_RCVD} with an empty reason).
@@ -249,11 +262,7 @@ export class Close {
         `close reason is ${reason.length} bytes of UTF-8; at most ${MAX_CLOSE_REASON_BYTES} are allowed`,
       );
     }
-    const out = new Uint8Array(2 + reason.length);
-    out[0] = this.code >>> 8;
-    out[1] = this.code & 0xff;
-    out.set(reason, 2);
-    return out;
+    return encodeClosePayload(this.code, reason);
   }
 
   /** E.g. `1000 (Normal Closure) bye`, `4001 (private use)`. */

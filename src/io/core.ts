@@ -12,6 +12,7 @@
 import type { Duplex } from 'node:stream';
 
 import { Opcode } from '../frames';
+import { clipCloseReason, encodeClosePayload } from '../protocol/close-policy';
 import { FrameReader } from '../protocol/reader';
 import type { BinaryType, WebSocketEventMap } from './events';
 import { ConnectionFailedError } from './errors';
@@ -204,7 +205,7 @@ export class Core implements FlushListener {
     this.receiving = false;
     if (!this.closeFrameReceived) this.closeCode = code;
     if (this.readyState === OPEN) this.readyState = CLOSING;
-    if (!this.closeFrameSent && this.sender !== null) this.sendClose(code, Buffer.from(clipReason(reason)));
+    if (!this.closeFrameSent && this.sender !== null) this.sendClose(code, Buffer.from(clipCloseReason(reason, '...')));
     this.sender?.end();
     this.armCloseTimer();
     if (err !== null) this.emitError(err, isHandlerError);
@@ -376,10 +377,7 @@ export class Core implements FlushListener {
     }
     let payload: Buffer = EMPTY;
     if (code !== undefined) {
-      const r = typeof reason === 'string' ? Buffer.from(reason) : reason;
-      payload = Buffer.allocUnsafe(2 + r.length);
-      payload.writeUInt16BE(code, 0);
-      payload.set(r, 2);
+      payload = encodeClosePayload(code, typeof reason === 'string' ? Buffer.from(reason) : reason);
     }
     this.closeFrameSent = true;
     this.sendControl(Opcode.CLOSE, payload);
@@ -514,14 +512,6 @@ export class Core implements FlushListener {
     this.paused = false;
     this.socket?.resume();
   }
-}
-
-/** A close reason must fit in 123 bytes (§5.5.1); cut on a character boundary. */
-export function clipReason(reason: string): string {
-  if (Buffer.byteLength(reason) <= 123) return reason;
-  let out = reason.slice(0, 123);
-  while (Buffer.byteLength(out) > 120) out = out.slice(0, -1);
-  return `${out}...`;
 }
 
 export type { Message };

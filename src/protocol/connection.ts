@@ -7,7 +7,8 @@
 import type { LoggerLike } from '../datastructures';
 import { LocalProtocolError, RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { Close, CloseCode, MAX_CLOSE_REASON_BYTES, Opcode } from '../frames';
+import { Close, CloseCode, Opcode } from '../frames';
+import { clipCloseReason } from './close-policy';
 import { BytesMessage, CloseConnection, type Event, Ping, Pong, TextMessage } from './events';
 import { FrameProtocol, type FrameProtocolOptions } from './frame-protocol';
 
@@ -57,21 +58,6 @@ function describe(event: Event): string {
   }
   if (event instanceof Ping || event instanceof Pong) return `${event.type} [${event.payload.length} bytes]`;
   return event.type;
-}
-
-const utf8 = new TextEncoder();
-
-/** A close reason must fit in 123 bytes of UTF-8 (RFC 6455 §5.5): cut at a character boundary. */
-function fitReason(reason: string): string {
-  if (reason.length * 3 <= MAX_CLOSE_REASON_BYTES) return reason;
-  let out = '';
-  let bytes = 0;
-  for (const ch of reason) {
-    bytes += utf8.encode(ch).length;
-    if (bytes > MAX_CLOSE_REASON_BYTES) break;
-    out += ch;
-  }
-  return out;
 }
 
 /**
@@ -279,7 +265,7 @@ export class Connection {
     if (this.currentState === ConnectionState.LOCAL_CLOSING) this.currentState = ConnectionState.CLOSED;
     else if (this.currentState === ConnectionState.OPEN) this.currentState = ConnectionState.REMOTE_CLOSING;
     this.disposeIfDone();
-    return new CloseConnection({ code: err.closeCode, reason: fitReason(err.message), error: err });
+    return new CloseConnection({ code: err.closeCode, reason: clipCloseReason(err.message), error: err });
   }
 
   /** Extensions hold zlib streams: free them once nothing is framed or parsed any more. */

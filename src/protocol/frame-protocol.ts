@@ -3,10 +3,11 @@
  * message parts, and local data into frame bytes. Sans-IO. The Connection state machine
  * (./connection.ts) is built on it.
  */
-import { Close, CloseCode, isValidCloseCode, LOCAL_ONLY_CLOSE_CODES, MAX_CLOSE_REASON_BYTES, Opcode, toMaskKey, type MaskingCallable } from '../frames';
+import { Close, CloseCode, isValidCloseCode, LOCAL_ONLY_CLOSE_CODES, Opcode, toMaskKey, type MaskingCallable } from '../frames';
 import { LocalProtocolError } from '../errors';
 import { maskToRsv, rsvToMask, type Extension } from '../extensions/extension';
 import { FrameDecoder, MessageDecoder, type FrameProtocolOptions, type MessagePart } from './frame-decoder';
+import { clipCloseReason, encodeClosePayload } from './close-policy';
 import { FrameWriter, payloadBytes } from './frame-writer';
 
 export { ParseFailed } from '../errors';
@@ -24,14 +25,6 @@ export type ReceivedFrame = MessagePart<Uint8Array | string | Close>;
 
 const EMPTY = new Uint8Array(0);
 const utf8Encoder = new TextEncoder();
-
-/** Cuts UTF-8 bytes to at most `max` bytes without splitting a character. */
-function truncateUtf8(bytes: Uint8Array, max: number): Uint8Array {
-  if (bytes.length <= max) return bytes;
-  let end = max;
-  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // back off continuation bytes
-  return bytes.subarray(0, end);
-}
 
 export class FrameProtocol {
   readonly client: boolean;
@@ -123,11 +116,7 @@ export class FrameProtocol {
     }
     if (LOCAL_ONLY_CLOSE_CODES.includes(c)) c = CloseCode.NORMAL_CLOSURE;
     if (!isValidCloseCode(c)) throw new LocalProtocolError(`close code ${c} may not be sent (RFC 6455 §7.4)`);
-    const text = truncateUtf8(utf8Encoder.encode(reason ?? ''), MAX_CLOSE_REASON_BYTES);
-    const payload = new Uint8Array(2 + text.length);
-    payload[0] = c >>> 8;
-    payload[1] = c & 0xff;
-    payload.set(text, 2);
+    const payload = encodeClosePayload(c, utf8Encoder.encode(clipCloseReason(reason ?? '')));
     return this.serialize(Opcode.CLOSE, payload, true);
   }
 
