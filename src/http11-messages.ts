@@ -9,28 +9,8 @@ import { Headers, isToken, type HeadersLike } from './datastructures';
 import { LocalProtocolError, RemoteProtocolError } from './errors';
 import { CloseCode } from './close';
 
-/** Limits applied while parsing; see {@link DEFAULT_HTTP_LIMITS}. */
-export interface HttpLimits {
-  /** Longest request line / status line, in bytes without CRLF (request: 414 beyond). */
-  maxStartLineLength: number;
-  /** Longest header line, in bytes without CRLF (431 beyond). */
-  maxHeaderLineLength: number;
-  /** Largest head: start line, header lines and every CRLF up to the blank line (431 beyond). */
-  maxHeaderSize: number;
-  /** Most header lines (431 beyond). */
-  maxHeaderCount: number;
-  /** Largest response body (Content-Length or read until close). */
-  maxBodySize: number;
-}
-
-/** 8 KiB lines, 16 KiB head, 100 headers, 1 MiB body. */
-export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
-  maxStartLineLength: 8192,
-  maxHeaderLineLength: 8192,
-  maxHeaderSize: 16384,
-  maxHeaderCount: 100,
-  maxBodySize: 1024 * 1024,
-});
+// Defaults live in src/limits.ts with every other default limit.
+export { DEFAULT_HTTP_LIMITS, type HttpLimits } from './limits';
 
 /**
  * An HTTP message could not be parsed. `statusCode` is the HTTP status a server answers

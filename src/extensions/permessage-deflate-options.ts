@@ -3,6 +3,7 @@
  * option, plus wscore's own (`sharedCompressor`, `fallback`, `backend`).
  */
 import type { Backend } from '../backend';
+import { DEFAULT_DEFLATE_THRESHOLD } from '../limits';
 
 /** zlib settings of our compressor (ws's `zlibDeflateOptions`). */
 export interface ZlibDeflateOptions {
@@ -116,7 +117,7 @@ export function checkOptions(options: PerMessageDeflateOptions): NormalizedOptio
   if (typeof options !== 'object' || options === null) throw new TypeError('permessage-deflate: options must be an object');
   const z = options.zlibDeflateOptions ?? {};
   if (typeof z !== 'object' || z === null) throw new TypeError('permessage-deflate: zlibDeflateOptions must be an object');
-  const threshold = options.threshold ?? 1024;
+  const threshold = options.threshold ?? DEFAULT_DEFLATE_THRESHOLD;
   if (typeof threshold !== 'number' || !(threshold >= 0)) throw new RangeError('permessage-deflate: threshold must be a number >= 0');
   return {
     serverNoContextTakeover: bool(options.serverNoContextTakeover, 'serverNoContextTakeover'),

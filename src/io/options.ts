@@ -1,7 +1,15 @@
 /**
  * Options shared by both ends of a connection, their defaults, and how they are read.
  */
-import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from '../protocol/reader';
+import {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_BUFFERED_AMOUNT,
+  DEFAULT_MAX_FRAGMENTS,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_PENDING_AUTO_PONGS,
+} from '../limits';
 import type { CoreOptions } from './core';
 
 /** The heartbeat: ping every `interval` ms, terminate when no pong came within `timeout` ms. */
@@ -61,20 +69,16 @@ export interface ConnectionOptions {
   allowSynchronousEvents?: boolean;
 }
 
-/** Default largest message: 64 MiB, the frame reader's (DESIGN.md "Errors, limits, bad input"). */
-export { DEFAULT_MAX_PAYLOAD };
-/** Default wait for the peer to finish the closing handshake: 30 s (as ws). */
-export const DEFAULT_CLOSE_TIMEOUT = 30_000;
-/** Default high-water mark of send(): 16 KiB, the socket's own default. */
-export const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
-/** Default bound on buffered outbound bytes before a slow peer is closed: 16 MiB (as Bun). */
-export const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
-/** Default most fragments of one message (131,072; see DEFAULT_MAX_FRAGMENTS in backend/types). */
-export { DEFAULT_MAX_FRAGMENTS };
-/** Default most unanswered pings of a peer that does not read: 60 (as ws 8.23). */
-export const DEFAULT_MAX_PENDING_AUTO_PONGS = 60;
-/** Default opening handshake timeout: 10 s. */
-export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+// Every default limit is defined, and documented, in src/limits.ts.
+export {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HANDSHAKE_TIMEOUT,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_MAX_BUFFERED_AMOUNT,
+  DEFAULT_MAX_FRAGMENTS,
+  DEFAULT_MAX_PAYLOAD,
+  DEFAULT_MAX_PENDING_AUTO_PONGS,
+};
 
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;

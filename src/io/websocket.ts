@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 
 import { LocalProtocolError } from '../errors';
 import { Frame, isValidCloseCode, Opcode } from '../frames';
+import { DEFAULT_DEFLATE_THRESHOLD } from '../limits';
 import type { ClientOptions } from './client';
 import { abortClientHandshake, startClient } from './client';
 import { CLOSED, CLOSING, CONNECTING, Core, kCore, OPEN } from './core';
@@ -228,7 +229,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     // RFC 7692 §6: only whole messages are compressed here (RSV1 on the first frame).
     if (deflate !== null && fin && opcode !== Opcode.CONT && options?.compress !== false) {
       if (typeof payload === 'string') size = Buffer.byteLength(payload);
-      if (size >= (deflate.threshold ?? 1024)) {
+      if (size >= (deflate.threshold ?? DEFAULT_DEFLATE_THRESHOLD)) {
         payload = deflate.compressMessage(typeof payload === 'string' ? Buffer.from(payload) : payload);
         rsv1 = 0x40;
       }

@@ -17,8 +17,9 @@
  * delivered payloads are views of it. Sans-IO: no sockets, timers or promises.
  */
 import { backend as defaultBackend, type Backend } from '../backend';
-import { DEFAULT_MAX_FRAGMENTS, PARSE_CTL_SIZE, ParseCtl, ParseFlags, ParseRecord } from '../backend/types';
+import { PARSE_CTL_SIZE, ParseCtl, ParseFlags, ParseRecord } from '../backend/types';
 import { LocalProtocolError, ParseFailed } from '../errors';
+import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from '../limits';
 import { parseFailure } from './parse-errors';
 
 /** Bits of the `info` number handed to a {@link FrameHandler}. */
@@ -73,9 +74,7 @@ export interface FrameReaderOptions {
   batchSize?: number;
 }
 
-/** Default maxPayload: 64 MiB (docs/security.md). */
-export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
-export { DEFAULT_MAX_FRAGMENTS };
+export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD };
 
 /** Buffer's species constructor: `new FastBuffer(arrayBuffer, offset, length)` is a Buffer view. */
 const FastBuffer = ((Buffer as unknown as Record<symbol, unknown>)[Symbol.species] ?? Uint8Array) as new (b: ArrayBufferLike, o: number, l: number) => Uint8Array;

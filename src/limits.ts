@@ -1,0 +1,59 @@
+/**
+ * Every default limit of wscore, one place each (DESIGN.md "Errors, limits, bad input";
+ * docs/security.md). The modules that apply them import from here; their old export names
+ * are re-exports. Sits low: imports only backend/types (the frame parser's own default).
+ */
+import { DEFAULT_MAX_FRAGMENTS } from './backend/types';
+
+/**
+ * Default most fragments (data frames) of one message: 131,072. Defined in backend/types
+ * because the frame parser applies it; see its comment for why this number.
+ */
+export { DEFAULT_MAX_FRAGMENTS };
+
+/** Default maxPayload, the largest message: 64 MiB (a larger one fails with 1009). */
+export const DEFAULT_MAX_PAYLOAD = 64 * 1024 * 1024;
+
+/** Default wait for the peer to finish the closing handshake (RFC 6455 §7.1.1): 30 s (as ws). */
+export const DEFAULT_CLOSE_TIMEOUT = 30_000;
+
+/** Default opening handshake timeout: 10 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+/** Default high-water mark of send(): 16 KiB, the socket's own default. */
+export const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
+
+/** Default bound on buffered outbound bytes before a slow peer is closed: 16 MiB (as Bun). */
+export const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
+
+/** Default most unanswered pings of a peer that does not read: 60 (as ws 8.23). */
+export const DEFAULT_MAX_PENDING_AUTO_PONGS = 60;
+
+/**
+ * Default permessage-deflate threshold: messages under 1 KiB are sent uncompressed (RFC 7692
+ * allows either; deflating small ones costs more CPU than it saves bytes).
+ */
+export const DEFAULT_DEFLATE_THRESHOLD = 1024;
+
+/** Limits applied while parsing an HTTP/1.1 head (the opening handshake, RFC 6455 §4). */
+export interface HttpLimits {
+  /** Longest request line / status line, in bytes without CRLF (request: 414 beyond). */
+  maxStartLineLength: number;
+  /** Longest header line, in bytes without CRLF (431 beyond). */
+  maxHeaderLineLength: number;
+  /** Largest head: start line, header lines and every CRLF up to the blank line (431 beyond). */
+  maxHeaderSize: number;
+  /** Most header lines (431 beyond). */
+  maxHeaderCount: number;
+  /** Largest response body (Content-Length or read until close). */
+  maxBodySize: number;
+}
+
+/** Default handshake parsing limits: 8 KiB lines, 16 KiB head, 100 headers, 1 MiB body. */
+export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
+  maxStartLineLength: 8192,
+  maxHeaderLineLength: 8192,
+  maxHeaderSize: 16384,
+  maxHeaderCount: 100,
+  maxBodySize: 1024 * 1024,
+});
