@@ -30,7 +30,8 @@ import {
   TooManyRedirectsError,
 } from './errors';
 import type { WebSocketEventMap } from './events';
-import { DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionOptions } from './options';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
+import type { ConnectionOptions } from './options';
 import { TimerEntry } from './timers';
 
 /** Options of a client connection (`new WebSocket(url, protocols, options)`, `connect()`). */

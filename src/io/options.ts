@@ -1,9 +1,9 @@
 /**
- * Options shared by both ends of a connection, their defaults, and how they are read.
+ * Options shared by both ends of a connection and how they are read. Their defaults are
+ * defined, and documented, in src/limits.ts.
  */
 import {
   DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_HANDSHAKE_TIMEOUT,
   DEFAULT_HIGH_WATER_MARK,
   DEFAULT_MAX_BUFFERED_AMOUNT,
   DEFAULT_MAX_FRAGMENTS,
@@ -69,16 +69,6 @@ export interface ConnectionOptions {
   allowSynchronousEvents?: boolean;
 }
 
-// Every default limit is defined, and documented, in src/limits.ts.
-export {
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_HANDSHAKE_TIMEOUT,
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_MAX_BUFFERED_AMOUNT,
-  DEFAULT_MAX_FRAGMENTS,
-  DEFAULT_MAX_PAYLOAD,
-  DEFAULT_MAX_PENDING_AUTO_PONGS,
-};
 
 function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;

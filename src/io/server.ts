@@ -12,7 +12,8 @@ import type { Duplex } from 'node:stream';
 
 import { kCore } from './core';
 import type { PerMessageDeflateOptions } from './deflate-glue';
-import { coreOptions, DEFAULT_HANDSHAKE_TIMEOUT, type ConnectionOptions } from './options';
+import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
+import { coreOptions, type ConnectionOptions } from './options';
 import { PreparedMessage, type BroadcastOptions } from './broadcast';
 import {
   abortHandshake,

@@ -11,7 +11,7 @@ import { ParseFailed } from '../../src/errors';
 import { WebSocket } from '../../src/io';
 import { CloseConnection, Connection, ConnectionType } from '../../src/protocol';
 import { wire } from '../helpers/wire';
-import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_MAX_FRAGMENTS } from '../../src/io/options';
+import { DEFAULT_MAX_BUFFERED_AMOUNT, DEFAULT_MAX_FRAGMENTS } from '../../src/limits';
 import { cleanup } from './helpers';
 import { echo, FrameLog, rawPair, type RawPair, type Role } from './raw-peer';
 

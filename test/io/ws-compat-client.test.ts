@@ -145,22 +145,8 @@ describe('failed handshakes and bad arguments', () => {
   });
 
   it("close() or terminate() from the 'error' listener of a failed handshake does not throw", async () => {
-    const sockets = new Set<net.Socket>();
-    const server = net.createServer((socket) => {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.write('foo\r\n');
-    });
-    track({
-      close: () =>
-        new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy();
-          server.close(() => resolve());
-        }),
-    });
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const { port } = server.address() as AddressInfo;
+    // A peer that answers the upgrade request with a line that is not HTTP.
+    const { port } = await rawServer(() => undefined, () => 'foo\r\n');
     for (const method of ['close', 'terminate'] as const) {
       const ws = track(new WebSocket(`ws://127.0.0.1:${port}/`));
       const thrown: unknown[] = [];
