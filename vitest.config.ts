@@ -15,7 +15,7 @@ export default defineConfig({
         // The deflate parity suite drives both backends itself (and needs the addon), so it runs
         // once, in the native project. backend-parity and frames-parity also call both backends
         // directly, but in each project they additionally check the active `backend` object.
-        exclude: name === 'js' ? ['test/deflate-parity.test.ts'] : [],
+        exclude: name === 'js' ? ['test/backend/deflate-parity.test.ts'] : [],
       },
     })),
     include: ['test/**/*.test.ts'],

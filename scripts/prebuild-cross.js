@@ -3,7 +3,7 @@
 // with Debian's cross g++ (apt package g++-aarch64-linux-gnu, installed here if missing) into
 // prebuilds/linux-arm64/wscore.node, stripped. scripts/test-arm64.sh loads it and runs the
 // suite under qemu-user with an arm64 Node. Rerun both after changing native/ or binding.gyp:
-// test/prebuild.test.ts fails while any committed prebuild is stale.
+// test/package/prebuild.test.ts fails while any committed prebuild is stale.
 //
 // Same binding.gyp, so the same defines, flags and WSCORE_SOURCE_HASH as the host prebuild.
 // N-API is ABI-stable, so the host Node's headers (NAPI_VERSION=8) serve the arm64 binary.

@@ -1,7 +1,7 @@
 'use strict';
 // npm run prebuild: an N-API prebuild for this platform into prebuilds/<platform>-<arch>/,
 // stripped. One N-API binary serves every Node version >= 20. Commit it after changing
-// native/ (test/prebuild.test.ts fails while a committed prebuild is stale).
+// native/ (test/package/prebuild.test.ts fails while a committed prebuild is stale).
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');

@@ -1,6 +1,6 @@
 'use strict';
 // Hash of the native sources an addon is built from. binding.gyp bakes it into the
-// addon (WSCORE_SOURCE_HASH) and test/prebuild.test.ts compares a committed prebuild's
+// addon (WSCORE_SOURCE_HASH) and test/package/prebuild.test.ts compares a committed prebuild's
 // hash with the sources in the tree, so a prebuild that no longer matches is caught.
 const crypto = require('node:crypto');
 const fs = require('node:fs');

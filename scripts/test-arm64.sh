@@ -22,17 +22,17 @@ NODE20_VERSION="${WSCORE_ARM64_NODE_VERSION:-20.20.2}"
 # parity with the js twins, the prebuild checks, the bad-input sets for frames and deflate, and
 # whole connections over sockets. About 3 minutes here; the full suite would take far longer.
 TEST_FILES=(
-  test/backend.test.ts
-  test/prebuild.test.ts
-  test/mask.test.ts
-  test/utf8.test.ts
-  test/backend-parity.test.ts
-  test/frames-parity.test.ts
-  test/deflate-parity.test.ts
-  test/frame-parser.test.ts
-  test/frames.test.ts
-  test/deflate.test.ts
-  test/permessage-deflate.test.ts
+  test/backend/backend.test.ts
+  test/package/prebuild.test.ts
+  test/backend/mask.test.ts
+  test/backend/utf8.test.ts
+  test/backend/backend-parity.test.ts
+  test/backend/frames-parity.test.ts
+  test/backend/deflate-parity.test.ts
+  test/backend/frame-parser.test.ts
+  test/frames/frames.test.ts
+  test/backend/deflate.test.ts
+  test/extensions/permessage-deflate.test.ts
   test/security/frames.test.ts
   test/security/deflate.test.ts
   test/io/basic.test.ts

@@ -67,18 +67,20 @@ export type {
 // Errors shared by every layer.
 export * from './errors';
 // Data structures, frames and URIs (python-websockets' and websocket-client's vocabulary).
-export * from './datastructures';
-export * from './frames';
-export * from './uri';
+export * from './handshake/datastructures';
+export * from './frames/frame';
+export * from './handshake/uri';
 // HTTP/1.1 messages and parsers: namespaced, since the sans-IO core has its own `Request` event.
-export * as http11 from './http11';
+export * as http11 from './handshake/http11';
 // The opening handshake and the extension framework, with permessage-deflate.
-export * from './handshake';
-export * from './handshake-headers';
-export * from './extensions';
+export * from './handshake/handshake';
+export * from './handshake/headers';
+export * from './handshake/extension-negotiation';
+export type { Extension } from './extensions/extension';
+export { maskToRsv, rsvToMask, RSV1, RSV2, RSV3, type FrameTransform, type RsvBits } from './frames/rsv';
 export { PerMessageDeflate } from './extensions/permessage-deflate';
 // The sans-IO core (wsproto's model): WSConnection, Connection, events, FrameProtocol.
 export * from './protocol';
 // websocket-client's continuous_frame and frame_buffer (issue 17).
-export * from './continuous-frame';
+export * from './frames/continuous-frame';
 export { FrameBuffer, ConnectionLostError, type FrameBufferOptions, type RecvFunction } from './io/frame-buffer';

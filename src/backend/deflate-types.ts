@@ -2,7 +2,7 @@
  * The permessage-deflate streams of the backend seam (RFC 7692 §7.2): a raw-DEFLATE
  * {@link Inflater} and {@link Deflater} per connection and direction. native/deflate.cc
  * implements them over Node's own zlib, src/backend/js/deflate.ts over pako (a JS port of
- * zlib). Both are synchronous and behave identically (test/deflate-parity.test.ts); the
+ * zlib). Both are synchronous and behave identically (test/backend/deflate-parity.test.ts); the
  * compressed bytes may differ (two zlib builds choose different matches), the
  * decompressed bytes and every status never do.
  */

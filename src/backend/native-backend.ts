@@ -18,7 +18,7 @@ export { MASK_NATIVE_MIN_BYTES };
  */
 export const UTF8_NATIVE_MIN_BYTES = 64;
 
-/** The addon exports the native backend is built from (test/backend-parity.test.ts pins the list). */
+/** The addon exports the native backend is built from (test/backend/backend-parity.test.ts pins the list). */
 export const NATIVE_KERNELS = ['mask', 'unmask', 'isUtf8', 'utf8Step', 'parseFrames', 'Inflater', 'Deflater'] as const;
 
 export function createNativeBackend(): Backend & { readonly sourceHash: string } {

@@ -4,9 +4,9 @@
  * `backend` object of ./index.ts and never learns which one it got.
  *
  * Both implementations must give identical results for identical inputs, including the
- * errors they throw: test/backend-parity.test.ts (mask, UTF-8, argument errors) and
- * test/frames-parity.test.ts (parseFrames) check it with random inputs,
- * test/deflate-parity.test.ts the deflate streams.
+ * errors they throw: test/backend/backend-parity.test.ts (mask, UTF-8, argument errors) and
+ * test/backend/frames-parity.test.ts (parseFrames) check it with random inputs,
+ * test/backend/deflate-parity.test.ts the deflate streams.
  */
 
 import type { DeflateBackend } from './deflate-types';

@@ -6,7 +6,7 @@
  * queued: a reference (large messages) or one small copy into the write batch (small ones).
  */
 import { writeHeader, headerLength } from '../protocol/frame-writer';
-import { Opcode } from '../frames';
+import { Opcode } from '../frames/frame';
 import { kCore, OPEN } from './core';
 import type { SendCallback } from './sender';
 import { toBytes, type SendData } from './send-data';

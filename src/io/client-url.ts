@@ -5,8 +5,8 @@
  */
 import { LocalProtocolError, RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { InvalidHandshakeHeader, InvalidHeaderValue } from '../handshake';
-import { InvalidURI, parseUri } from '../uri';
+import { InvalidHandshakeHeader, InvalidHeaderValue } from '../handshake/handshake';
+import { InvalidURI, parseUri } from '../handshake/uri';
 import { InvalidURLError } from './errors';
 
 /** Where a client connects: what Node's request needs, and the URL `ws.url` shows. */

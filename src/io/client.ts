@@ -12,10 +12,10 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 
-import { Headers, isToken } from '../datastructures';
+import { Headers, isToken } from '../handshake/datastructures';
 import type { Extension } from '../extensions/extension';
-import { buildClientRequest, checkServerResponse } from '../handshake';
-import { Response } from '../http11';
+import { buildClientRequest, checkServerResponse } from '../handshake/handshake';
+import { Response } from '../handshake/http11';
 import { parseTarget, type Target, wsHandshakeMessage } from './client-url';
 import { CLOSED, CLOSING, CONNECTING, type Core, kCore } from './core';
 import { createDeflate, type PerMessageDeflateOptions } from './deflate-glue';

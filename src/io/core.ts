@@ -11,7 +11,7 @@
  */
 import type { Duplex } from 'node:stream';
 
-import { Opcode } from '../frames';
+import { Opcode } from '../frames/frame';
 import { clipCloseReason, encodeClosePayload } from '../protocol/close-policy';
 import { FrameReader } from '../protocol/reader';
 import type { BinaryType, WebSocketEventMap } from './events';

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ClientRequest } from 'node:http';
 
-import type { Frame } from '../frames';
+import type { Frame } from '../frames/frame';
 
 /** The payload of a 'message' event, depending on `binaryType` (as in ws). */
 export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;

@@ -3,7 +3,7 @@
  * returns bytes, for code that owns its transport and wants raw frames. Pull-based (the
  * caller asks for a frame), unlike the push-based sans-IO reader of src/protocol/.
  */
-import { CloseCode, Frame, MAX_FRAME_LENGTH, PAYLOAD_LENGTH_EIGHT_BYTE, PAYLOAD_LENGTH_TWO_BYTE } from '../frames';
+import { CloseCode, Frame, MAX_FRAME_LENGTH, PAYLOAD_LENGTH_EIGHT_BYTE, PAYLOAD_LENGTH_TWO_BYTE } from '../frames/frame';
 import { backend } from '../backend';
 import { ParseFailed, WebSocketError } from '../errors';
 import { DEFAULT_MAX_PAYLOAD } from '../protocol/reader';

@@ -3,9 +3,9 @@
  * `ws.recvFrame()` and `ws.recvDataFrame()` (src/io/websocket.ts delegates here). They read
  * the raw frames that `rawFrames: true` emits as 'frame' events.
  */
-import { ContinuousFrame } from '../continuous-frame';
+import { ContinuousFrame } from '../frames/continuous-frame';
 import { LocalProtocolError } from '../errors';
-import { type Frame, Opcode } from '../frames';
+import { type Frame, Opcode } from '../frames/frame';
 import { CLOSED, type Core, kCore } from './core';
 import { ConnectionClosedError } from './message-queue';
 

@@ -7,7 +7,7 @@
  */
 import { backend } from '../backend';
 import { ParseFailed, RemoteProtocolError } from '../errors';
-import { Frame, Opcode } from '../frames';
+import { Frame, Opcode } from '../frames/frame';
 import { FrameInfo } from '../protocol/reader';
 import type { Core } from './core';
 import { markListenerError, wasThrownByListener } from './listener-error';

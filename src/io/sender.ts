@@ -13,7 +13,7 @@ import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
-import { MASK_KEY_POOL, takeMaskKey } from '../mask-key';
+import { MASK_KEY_POOL, takeMaskKey } from '../frames/mask-key';
 import { headerLength, writeHeader } from '../protocol/frame-writer';
 import { NotOpenError } from './errors';
 import { CLOSED } from './ready-state';

@@ -6,11 +6,11 @@
 import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
 
-import { Headers, isToken, normalizeHeaderValue } from '../datastructures';
+import { Headers, isToken, normalizeHeaderValue } from '../handshake/datastructures';
 import { RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { buildAcceptResponse, checkClientRequest, InvalidHandshakeHeader, InvalidMethod, negotiateExtensions, type ClientHandshake } from '../handshake';
-import { Request } from '../http11';
+import { buildAcceptResponse, checkClientRequest, InvalidHandshakeHeader, InvalidMethod, negotiateExtensions, type ClientHandshake } from '../handshake/handshake';
+import { Request } from '../handshake/http11';
 import { createDeflate, type DeflateExtension, type PerMessageDeflateOptions } from './deflate-glue';
 
 /** What verifyClient receives (ws's `info`). */

@@ -7,7 +7,7 @@
 import { EventEmitter } from 'node:events';
 
 import { LocalProtocolError } from '../errors';
-import { Frame, isValidCloseCode, Opcode } from '../frames';
+import { Frame, isValidCloseCode, Opcode } from '../frames/frame';
 import { DEFAULT_DEFLATE_THRESHOLD } from '../limits';
 import type { ClientOptions } from './client';
 import { abortClientHandshake, startClient } from './client';

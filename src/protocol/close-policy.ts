@@ -2,7 +2,7 @@
  * Close-frame rules shared by the sans-IO Connection/FrameProtocol and by io: how a close
  * reason is clipped to fit a control frame and how the payload is laid out (RFC 6455 §5.5.1).
  */
-import { encodeClosePayload, MAX_CLOSE_REASON_BYTES } from '../close';
+import { encodeClosePayload, MAX_CLOSE_REASON_BYTES } from '../frames/close';
 
 export { encodeClosePayload };
 

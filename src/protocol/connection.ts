@@ -4,10 +4,10 @@
  * Bytes in through {@link Connection.receiveData}, events out of {@link Connection.events};
  * events in through {@link Connection.send}, bytes out. No sockets, timers or promises.
  */
-import type { LoggerLike } from '../datastructures';
+import type { LoggerLike } from '../handshake/datastructures';
 import { LocalProtocolError, RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { Close, CloseCode, Opcode } from '../frames';
+import { Close, CloseCode, Opcode } from '../frames/frame';
 import { clipCloseReason } from './close-policy';
 import { BytesMessage, CloseConnection, type Event, Ping, Pong, TextMessage } from './events';
 import { FrameProtocol, type FrameProtocolOptions } from './frame-protocol';

@@ -5,7 +5,7 @@
  * one options object, with a `type` tag so a `switch` or an `instanceof` chain narrows
  * correctly even between look-alikes (Ping and Pong have the same fields).
  */
-import { Headers, type HeadersLike } from '../datastructures';
+import { Headers, type HeadersLike } from '../handshake/datastructures';
 import type { RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
 

@@ -8,11 +8,12 @@ import { TextDecoder } from 'node:util';
 import { backend } from '../backend';
 import { Utf8State } from '../backend/types';
 import { ParseFailed } from '../errors';
-import { maskToRsv, rsvToMask, type Extension, type RsvBits } from '../extensions/extension';
-import { Opcode, type MaskingCallable } from '../frames';
+import type { Extension } from '../extensions/extension';
+import { maskToRsv, rsvToMask, type RsvBits } from '../frames/rsv';
+import { Opcode, type MaskingCallable } from '../frames/frame';
 import { DEFAULT_MAX_PAYLOAD, FrameInfo, FrameReader } from './reader';
 
-export type { RsvBits } from '../extensions/extension';
+export type { RsvBits } from '../frames/rsv';
 
 /** A frame header as wsproto describes it (RFC 6455 §5.2). */
 export interface Header {

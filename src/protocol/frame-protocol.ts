@@ -3,15 +3,16 @@
  * message parts, and local data into frame bytes. Sans-IO. The Connection state machine
  * (./connection.ts) is built on it.
  */
-import { Close, CloseCode, isValidCloseCode, LOCAL_ONLY_CLOSE_CODES, Opcode, toMaskKey, type MaskingCallable } from '../frames';
+import { Close, CloseCode, isValidCloseCode, LOCAL_ONLY_CLOSE_CODES, Opcode, toMaskKey, type MaskingCallable } from '../frames/frame';
 import { LocalProtocolError } from '../errors';
-import { maskToRsv, rsvToMask, type Extension } from '../extensions/extension';
+import type { Extension } from '../extensions/extension';
+import { maskToRsv, rsvToMask } from '../frames/rsv';
 import { FrameDecoder, MessageDecoder, type FrameProtocolOptions, type MessagePart } from './frame-decoder';
 import { clipCloseReason, encodeClosePayload } from './close-policy';
 import { FrameWriter, payloadBytes } from './frame-writer';
 
 export { ParseFailed } from '../errors';
-export { CloseCode, CloseReason, Opcode } from '../frames';
+export { CloseCode, CloseReason, Opcode } from '../frames/frame';
 export { FrameDecoder, MessageDecoder, parseHeader } from './frame-decoder';
 export type { DecodedFrame, FrameProtocolOptions, Header, MessagePart, RsvBits } from './frame-decoder';
 

@@ -7,8 +7,8 @@
  */
 import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
 import { LocalProtocolError } from '../errors';
-import { Opcode } from '../frames';
-import { fillMaskKey } from '../mask-key';
+import { Opcode } from '../frames/frame';
+import { fillMaskKey } from '../frames/mask-key';
 
 /** A payload: bytes, or text that is sent as UTF-8. */
 export type FramePayload = Uint8Array | string;

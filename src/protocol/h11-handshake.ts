@@ -3,10 +3,10 @@
  * H11Handshake. It hands over a {@link Connection} once the handshake succeeds;
  * {@link WSConnection} (./ws-connection.ts) joins the two. Sans-IO.
  */
-import { Headers, type HeadersLike } from '../datastructures';
+import { Headers, type HeadersLike } from '../handshake/datastructures';
 import { LocalProtocolError, RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { buildExtensionParams } from '../handshake-headers';
+import { buildExtensionParams } from '../handshake/headers';
 import {
   buildAcceptResponse,
   buildClientRequest,
@@ -16,8 +16,8 @@ import {
   InvalidHandshake,
   negotiateExtensions,
   rejectResponseFor,
-} from '../handshake';
-import { type HttpLimits, Request as HttpRequest, RequestParser, Response as HttpResponse, ResponseParser } from '../http11';
+} from '../handshake/handshake';
+import { type HttpLimits, Request as HttpRequest, RequestParser, Response as HttpResponse, ResponseParser } from '../handshake/http11';
 import { Connection, type ConnectionOptions, ConnectionState, ConnectionType } from './connection';
 import { AcceptConnection, type Event, RejectConnection, RejectData, Request } from './events';
 

@@ -3,7 +3,7 @@
  * a {@link Connection} — wsproto's WSConnection, the one class most users of the sans-IO
  * core touch. No sockets, timers or promises: the caller moves the bytes.
  */
-import type { HeadersLike } from '../datastructures';
+import type { HeadersLike } from '../handshake/datastructures';
 import type { RemoteProtocolError } from '../errors';
 import type { Connection, ConnectionState, ConnectionType } from './connection';
 import type { Event } from './events';

@@ -1,6 +1,6 @@
 /**
- * Inputs and helpers shared by the deflate suites (test/deflate.test.ts runs on each backend,
- * test/deflate-parity.test.ts compares the two).
+ * Inputs and helpers shared by the deflate suites (test/backend/deflate.test.ts runs on each backend,
+ * test/backend/deflate-parity.test.ts compares the two).
  */
 import * as zlib from 'node:zlib';
 

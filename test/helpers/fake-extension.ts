@@ -3,8 +3,9 @@
  * leaves frames alone, for the handshake and connection tests.
  */
 import { RemoteProtocolError } from '../../src/errors';
-import type { Extension, RsvBits } from '../../src/extensions/extension';
-import type { Opcode } from '../../src/frames';
+import type { Extension } from '../../src/extensions/extension';
+import type { RsvBits } from '../../src/frames/rsv';
+import type { Opcode } from '../../src/frames/frame';
 
 export interface FakeOptions {
   /** What offer()/offers() return (default: true, the bare name). */

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A permessage-deflate peer for test/deflate-interop.test.ts: python-websockets'
+"""A permessage-deflate peer for test/extensions/deflate-interop.test.ts: python-websockets'
 PerMessageDeflate extension driven over stdin/stdout, no sockets.
 
 Every message, both ways, is a 4-byte big-endian length and then that many bytes.

@@ -1,7 +1,7 @@
 /**
  * wsproto (Debian python3-wsproto) over a real TCP socket against our Node server, with and
  * without its permessage-deflate: test/interop/wsproto_socket_peer.py. (The pipe-based
- * test/interop-wsproto.test.ts tests the sans-IO core; this one the server on a socket.)
+ * test/interop/wsproto-sansio.test.ts tests the sans-IO core; this one the server on a socket.)
  * Without python3-wsproto the suite is skipped, or fails under WSCORE_REQUIRE_PEERS=1 (CI).
  */
 import { afterAll, describe, expect, it } from 'vitest';

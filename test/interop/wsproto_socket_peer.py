@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """wsproto (Debian python3-wsproto, sans-IO) driven over a real TCP socket as a client of
 wscore's command-protocol server (test/interop/helpers.ts). Run by
-test/interop/wsproto-socket.test.ts. (test/interop-wsproto.test.ts covers wsproto over
+test/interop/wsproto-socket.test.ts. (test/interop/wsproto-sansio.test.ts covers wsproto over
 pipes against the sans-IO core; this is the Node server on a socket.)
 
 Usage: wsproto_socket_peer.py URL --deflate on|off

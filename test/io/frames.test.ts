@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { LocalProtocolError } from '../../src/errors';
-import { Frame, Opcode } from '../../src/frames';
+import { Frame, Opcode } from '../../src/frames/frame';
 import { PreparedMessage, WebSocket } from '../../src/io';
 import { kCore } from '../../src/io/core';
 import { cleanup, closeEvent, nextMessage, openClient, parseServerFrames, rawClient, clientFrame, startServer } from './helpers';

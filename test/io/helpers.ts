@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
-import { acceptKey } from '../../src/handshake';
+import { acceptKey } from '../../src/handshake/handshake';
 import { FrameWriter } from '../../src/protocol/frame-writer';
 
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/io';

@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { LocalProtocolError } from '../../src/errors';
-import { Frame, Opcode } from '../../src/frames';
+import { Frame, Opcode } from '../../src/frames/frame';
 import type { WebSocket } from '../../src/io';
 import { ConnectionClosedError } from '../../src/io/message-queue';
 import { cleanup, openClient, startServer } from './helpers';

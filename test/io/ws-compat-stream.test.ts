@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { Frame, type Opcode } from '../../src/frames';
+import { Frame, type Opcode } from '../../src/frames/frame';
 import { createWebSocketStream, WebSocket } from '../../src/io';
 import { cleanup, openClient, startServer, track } from './helpers';
 

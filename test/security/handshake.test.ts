@@ -14,7 +14,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { SecurityError, RequestParser } from '../../src/http11';
+import { SecurityError, RequestParser } from '../../src/handshake/http11';
 import { WebSocket, WebSocketServer, InvalidServerHandshakeError, InvalidURLError, type VerifyClientInfo } from '../../src/io';
 import { ConnectionType, WSConnection } from '../../src/protocol';
 import {

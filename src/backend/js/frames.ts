@@ -1,7 +1,7 @@
 /**
  * Pure-TS twin of native/frames.cc: the batch frame parser of RFC 6455 §5. Same records,
  * same `ctl` state, same errors and error offsets as the C++ version, byte for byte
- * (test/frames-parity.test.ts feeds both the same random streams).
+ * (test/backend/frames-parity.test.ts feeds both the same random streams).
  *
  * Layout of `ctl` and `records`: see ParseCtl / ParseRecord in ../types.ts.
  */
