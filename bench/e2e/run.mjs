@@ -35,6 +35,8 @@ async function main() {
   const skipped = {};
   const wscore = checkWscore();
   if (wscore.error) skipped.wscore = wscore.error;
+  if (!process.env.WSCORE_BASE) skipped['wscore-base'] = 'WSCORE_BASE is not set (the path of a built checkout of an earlier commit)';
+  else if (!fs.existsSync(path.join(process.env.WSCORE_BASE, 'dist/cjs/index.js'))) skipped['wscore-base'] = `no dist/cjs in ${process.env.WSCORE_BASE}: run npm run build:ts there`;
   const uws = prepareUws();
   if (uws.error) skipped.uws = uws.error;
   else prereq.uws = uws;

@@ -8,13 +8,17 @@ const NO_WS_ADDONS = { WS_NO_BUFFER_UTIL: '1', WS_NO_UTF_8_VALIDATE: '1' };
 
 export const SERVERS = {
   'wscore-native': { label: 'wscore native', script: 'wscore.mjs', env: { WSCORE_BACKEND: 'native' }, needs: 'wscore' },
+  // Another build of wscore, for before/after comparisons in one interleaved run: the dist/cjs
+  // of a checkout of an earlier commit (WSCORE_BASE=/path/to/checkout; `npm run build:ts` there).
+  'wscore-base': { label: 'wscore base', script: 'wscore.mjs', env: { WSCORE_BACKEND: 'native', WSCORE_E2E_ROOT: process.env.WSCORE_BASE ?? '' }, needs: 'wscore-base' },
   'wscore-js': { label: 'wscore js', script: 'wscore.mjs', env: { WSCORE_BACKEND: 'js' }, needs: 'wscore' },
   ws: { label: 'ws + bufferutil', script: 'ws.mjs', env: {} },
   'ws-plain': { label: 'ws plain', script: 'ws.mjs', env: NO_WS_ADDONS },
   uws: { label: 'uWS.js', script: 'uws.mjs', env: {}, needs: 'uws' },
 };
 
-export const SERVER_ORDER = Object.keys(SERVERS);
+// `wscore-base` runs only when asked for with WSCORE_BASE set.
+export const SERVER_ORDER = Object.keys(SERVERS).filter((s) => s !== 'wscore-base' || process.env.WSCORE_BASE);
 
 // The subject of the ratios and targets; every ratio is taken against `ws` and `uws`.
 export const SUBJECT = 'wscore-native';

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { connectionError, counters, fatal, parseArgs, ready, serveControl } from './common.mjs';
 
 const require = createRequire(import.meta.url);
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+// WSCORE_E2E_ROOT: another checkout's build (the runner's `wscore-base` server).
+const root = process.env.WSCORE_E2E_ROOT || path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const opts = parseArgs();
 const wscore = require(path.join(root, 'dist/cjs/index.js'));
 if (typeof wscore.WebSocketServer !== 'function') fatal('dist/cjs/index.js has no WebSocketServer');
