@@ -166,8 +166,9 @@ export function toWsError(err: RemoteProtocolError): WsProtocolError {
 
 /**
  * The proxy could not give us a tunnel to the server: it was unreachable (`code` is Node's,
- * e.g. 'ECONNREFUSED'), closed the connection, or answered something that is not a proxy
- * reply ('WS_ERR_PROXY'). `proxy` is the proxy's URL without its credentials.
+ * e.g. 'ECONNREFUSED'), closed the connection before answering ('WS_ERR_PROXY_CLOSED'), or
+ * answered something that is not a proxy reply ('WS_ERR_PROXY'). `proxy` is the proxy's URL
+ * without its credentials.
  */
 export class ProxyError extends ConnectError {
   override name = 'ProxyError';

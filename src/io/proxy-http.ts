@@ -31,7 +31,7 @@ export async function httpConnect(socket: Duplex, proxy: ProxyConfig, host: stri
     },
     DEFAULT_HTTP_LIMITS.maxHeaderSize,
     () => fail('the reply to CONNECT is too long'),
-    () => fail('the proxy closed the connection before answering CONNECT'),
+    () => new ProxyError(`proxy ${proxy.href} closed the connection before answering CONNECT`, 'WS_ERR_PROXY_CLOSED', url, proxy.href),
   );
   // Only the head is parsed: a 2xx reply to CONNECT has no body (RFC 9110 §9.3.6) and the
   // bytes after it belong to the tunnel; the body of a refusal is not read.

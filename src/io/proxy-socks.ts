@@ -33,14 +33,14 @@ const REPLIES: Readonly<Record<number, string>> = {
 };
 
 /** Asks the SOCKS5 proxy on `socket` for a tunnel to host:port; resolves once it is open. */
-export async function socksConnect(socket: Duplex, proxy: ProxyConfig, host: string, port: number, url: string): Promise<void> {
+export async function socksConnect(socket: Duplex, proxy: ProxyConfig, host: string, port: number, url: string, family = 0): Promise<void> {
   const fail = (message: string): ProxyError => new ProxyError(`proxy ${proxy.href}: ${message}`, 'WS_ERR_PROXY', url, proxy.href);
   const read = (length: (buffered: Buffer) => number): Promise<Buffer> =>
-    readReply(socket, length, 512, () => fail('reply too long'), () => fail('the proxy closed the connection during the SOCKS5 negotiation'));
+    readReply(socket, length, 512, () => fail('reply too long'), () => new ProxyError(`proxy ${proxy.href} closed the connection during the SOCKS5 negotiation`, 'WS_ERR_PROXY_CLOSED', url, proxy.href));
   const fixed = (n: number) => (buffered: Buffer) => (buffered.length >= n ? n : -1);
 
   // The address first: a name that does not resolve fails before the proxy is bothered.
-  const address = await destination(host, proxy.remoteDns, url);
+  const address = await destination(host, proxy.remoteDns, url, family);
   const user = proxy.auth === undefined ? null : Buffer.from(proxy.auth.username);
   const pass = proxy.auth === undefined ? null : Buffer.from(proxy.auth.password);
   // RFC 1929 §2: ULEN and PLEN are one byte each.
@@ -77,11 +77,11 @@ export async function socksConnect(socket: Duplex, proxy: ProxyConfig, host: str
 }
 
 /** ATYP and DST.ADDR of the CONNECT request (§5). */
-async function destination(host: string, remoteDns: boolean, url: string): Promise<Buffer> {
+async function destination(host: string, remoteDns: boolean, url: string, family: number): Promise<Buffer> {
   let ip = net.isIP(host) === 0 ? null : host;
   if (ip === null && !remoteDns) {
     try {
-      ip = (await lookup(host)).address;
+      ip = (await lookup(host, { family })).address;
     } catch (err) {
       throw new DNSError(host, (err as { code?: string }).code ?? 'ENOTFOUND', url, err);
     }

@@ -134,7 +134,7 @@ export function resolveProxy(option: ProxyOption | undefined, target: Target, en
 }
 
 /** Node's `createConnection` with a callback (http.request waits for it). */
-export type CreateConnection = (options: tls.ConnectionOptions & { path?: string }, callback: (err: Error | null, socket?: Duplex) => void) => undefined;
+export type CreateConnection = (options: tls.ConnectionOptions & { path?: string; family?: number }, callback: (err: Error | null, socket?: Duplex) => void) => undefined;
 
 /**
  * A `createConnection` that opens a tunnel to `target` through `proxy` (TLS to the server
@@ -145,8 +145,12 @@ export function proxyConnection(proxy: ProxyConfig, target: Target, onSocket: (s
   return (options, callback) => {
     const raw = net.connect({ host: proxy.host, port: proxy.port });
     onSocket(raw);
-    const negotiate = proxy.kind === 'http' ? httpConnect : socksConnect;
-    negotiate(raw, proxy, target.host, target.port, target.href).then(
+    const negotiate =
+      proxy.kind === 'http'
+        ? httpConnect(raw, proxy, target.host, target.port, target.href)
+        : // socks5: resolves the name here, as the connection would have (the `family` option).
+          socksConnect(raw, proxy, target.host, target.port, target.href, typeof options.family === 'number' ? options.family : 0);
+    negotiate.then(
       () => {
         if (!target.secure) {
           callback(null, raw);

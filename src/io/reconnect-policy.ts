@@ -57,6 +57,7 @@ const TRANSIENT_CODES = new Set([
   'ENOTFOUND',
   'EAI_AGAIN',
   'WS_ERR_CLOSED',
+  'WS_ERR_PROXY_CLOSED', // the proxy hung up before answering (restarting, overloaded)
   'WS_ERR_HANDSHAKE_TIMEOUT',
 ]);
 

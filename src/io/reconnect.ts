@@ -73,8 +73,11 @@ export class Reconnector {
           if (!self.stopped) return false;
         }
       }
+      // Opened before the 'open' listeners run: one that throws fails this connection
+      // (1011), which is then a drop like any other, not a failed attempt.
+      if (event === 'open' && !self.stopped) self.opened = true;
       const result = emit.call(this, event, ...args);
-      if (event === 'open' && !self.stopped) self.onOpen();
+      if (event === 'open' && !self.stopped) self.flush();
       return result;
     } as ReconnectingSocket['emit'];
   }
@@ -104,8 +107,8 @@ export class Reconnector {
     return retry;
   }
 
-  private onOpen(): void {
-    this.opened = true;
+  /** After the 'open' listeners: the run of failures is over; buffered sends leave. */
+  private flush(): void {
     this.failures = 0;
     this.delays = null;
     this.lastError = null;

@@ -11,6 +11,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -121,6 +122,21 @@ describe('HTTP CONNECT proxy', () => {
     const unreachable = await rejection(`ws://127.0.0.1:${deadPort}/`, { proxy: `http://127.0.0.1:${p.port}` });
     expect(unreachable).toBeInstanceOf(ProxyError);
     expect([(unreachable as ProxyError).code, isRetryable(unreachable)]).toEqual(['ECONNREFUSED', true]);
+  });
+
+  it('a proxy that hangs up is a retryable ProxyError (WS_ERR_PROXY_CLOSED); one that answers garbage is not (WS_ERR_PROXY)', async () => {
+    const results: Array<[string, string, boolean]> = [];
+    for (const answer of [null, 'SSH-2.0-OpenSSH\r\n\r\n']) {
+      const fake = track(net.createServer((s) => (answer === null ? s.end() : s.end(answer))));
+      fake.listen(0, '127.0.0.1');
+      await once(fake, 'listening');
+      const err = await rejection('ws://127.0.0.1:1/', { proxy: `http://127.0.0.1:${(fake.address() as AddressInfo).port}` });
+      results.push([err.name, (err as ProxyError).code, isRetryable(err)]);
+    }
+    expect(results).toEqual([
+      ['ProxyError', 'WS_ERR_PROXY_CLOSED', true],
+      ['ProxyError', 'WS_ERR_PROXY', false],
+    ]);
   });
 
   it('follows a redirect to another host through the proxy again, dropping credentials (as without a proxy)', async () => {

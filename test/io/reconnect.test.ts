@@ -239,6 +239,20 @@ describe('new WebSocket(url, { reconnect })', () => {
     ]);
   });
 
+  it("an 'open' listener that throws fails that connection (1011), which is then reconnected", async () => {
+    const server = await restartableServer();
+    const ws = track(new WebSocket(server.url(), { reconnect: FAST }));
+    const events: string[] = [];
+    let opens = 0;
+    ws.on('open', () => {
+      if (++opens === 1) throw new Error('listener bug');
+    });
+    ws.on('error', (err) => events.push(`error ${err.message}`));
+    ws.on('reconnecting', (info) => events.push(`reconnecting ${info.attempt} ${info.code}`));
+    await new Promise<void>((resolve) => ws.on('message', (d) => String(d) === 'hello 1' && opens === 2 && resolve()));
+    expect(events).toEqual(['error listener bug', 'reconnecting 1 1011']);
+  });
+
   it("a failure that is not retried ends it with 'error' then 'close' (once)", async () => {
     const server = await restartableServer({ verify: () => 401 });
     const ws = track(new WebSocket(server.url(), { reconnect: FAST }));
