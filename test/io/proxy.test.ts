@@ -5,15 +5,11 @@
  * wss: inside the tunnel, and redirects that go through the proxy again. The proxies are
  * real ones the test starts (test/helpers/proxies.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -21,6 +17,7 @@ import { connect, isRetryable, ProxyError, ProxyStatusError, SocksError, WebSock
 import { bypassed, proxyFromEnv } from '../../src/io/proxy';
 import { parseTarget } from '../../src/io/client-url';
 import { describeWithPeer } from '../interop/peers';
+import { selfSignedCert } from '../helpers/cert';
 import { httpConnectProxy, socks5Proxy, type TestProxy } from '../helpers/proxies';
 import { cleanup, closeEvent, startServer, track } from './helpers';
 
@@ -266,22 +263,9 @@ describe('proxies from the environment', () => {
   });
 });
 
-/** A self-signed certificate for CN=localhost, made with openssl for this run. */
 let cert: { key: Buffer; cert: Buffer } | null = null;
 beforeAll(() => {
-  const dir = mkdtempSync(join(tmpdir(), 'wscore-proxy-tls-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    cert = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } catch {
-    cert = null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  cert = selfSignedCert();
 });
 
 describeWithPeer('openssl', 'wss: through a proxy (TLS to the server inside the tunnel)', () => {
