@@ -110,7 +110,13 @@ async function* reconnecting(url: string | URL, options: ConnectOptions, first: 
       yield ws;
     } finally {
       // The body is done with this connection (or left the loop): it is closed before the
-      // next one opens, so that there is never more than one.
+      // next one opens, so that there is never more than one. Unread messages are dropped:
+      // a full queue pauses reading, and the peer's close frame must still be read (§7.1.2).
+      const core = ws[kCore];
+      if (core.queue?.isPausing) {
+        core.queue = null;
+        core.resume();
+      }
       if (ws.readyState !== CLOSED) ws.close(1000);
       code = (await ws.closed).code;
     }

@@ -92,8 +92,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   [kUnsent] = 0;
   /** @internal */
   [kChain]: Promise<void> | null = null;
-  /** @internal With the `reconnect` option: the reconnection state (./reconnect.ts). */
-  [kReconnect]: Reconnector | null = null;
+  /** @internal With the `reconnect` option only (no slot on other sockets): ./reconnect.ts. */
+  declare [kReconnect]?: Reconnector;
 
   /**
    * Opens a client connection to `address` (ws:, wss:, ws+unix:, http:, https:), offering

@@ -24,7 +24,7 @@ import {
 } from '../../src/io';
 import { backoff, reconnectPolicy } from '../../src/io/reconnect-policy';
 import { httpConnectProxy } from '../helpers/proxies';
-import { cleanup, closeEvent, track } from './helpers';
+import { cleanup, closeEvent, startServer, track } from './helpers';
 
 afterEach(cleanup);
 
@@ -110,6 +110,21 @@ describe('for await (const ws of connect(url)): reconnecting iterator', () => {
     // At least one refused attempt (the one that restarted the server); maybe more meanwhile.
     expect([retries.length > 0, retries.every((l) => l === 'retry: ConnectionRefusedError')]).toEqual([true, true]);
     expect(server.received.slice(1)).toEqual([['message 1'], ['message 2']]);
+  });
+
+  it('leaving the body with unread messages (reading paused) still completes the closing handshake', async () => {
+    const { wss, url } = await startServer();
+    wss.on('connection', (ws) => {
+      for (let i = 0; i < 100; i++) ws.send(`message ${i}`);
+    });
+    const codes: number[] = [];
+    for await (const ws of connect(url, { reconnect: FAST, closeTimeout: 60_000, maxQueue: 4 })) {
+      expect(String(await ws.recv())).toBe('message 0');
+      void ws.closed.then(({ code }) => codes.push(code));
+      break;
+    }
+    // Closed by the handshake (1000 echoed), not by the 60 s close timeout.
+    expect(codes).toEqual([1000]);
   });
 
   it('retries 503 (server unavailable) but throws a 403 out of the loop', async () => {
