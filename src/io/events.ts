@@ -42,7 +42,10 @@ export interface WebSocketEventMap {
 
 /** What a 'reconnecting' event says (client with the `reconnect` option). */
 export interface ReconnectingInfo {
-  /** The attempt about to be made: 1 after a drop, then 2, 3, ... while attempts fail. */
+  /**
+   * The attempt about to be made, counted since the last connection opened: 1 after a drop,
+   * then 2, 3, ... while attempts fail (the very first connection being attempt 1).
+   */
   attempt: number;
   /** Milliseconds until it starts. */
   delay: number;
