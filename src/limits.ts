@@ -57,3 +57,13 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxHeaderCount: 100,
   maxBodySize: 1024 * 1024,
 });
+
+/**
+ * Default backoff of a reconnecting client (Python websockets' values, in ms): the first
+ * retry after a random wait under `initialDelay` (RFC 6455 §7.2.3), then `minDelay`, each
+ * next `factor` times longer, up to `maxDelay`.
+ */
+export const DEFAULT_RECONNECT_BACKOFF = Object.freeze({ initialDelay: 5000, minDelay: 3100, maxDelay: 90_000, factor: 1.618 });
+
+/** Default bytes of send() a reconnecting WebSocket keeps while disconnected: none. */
+export const DEFAULT_RECONNECT_SEND_BUFFER = 0;

@@ -9,9 +9,10 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { ClientOptions } from './client';
-import { kCore, OPEN } from './core';
+import { CLOSED, kCore, OPEN } from './core';
 import { ConnectError } from './errors';
 import { ConnectionClosedError } from './message-queue';
+import { backoff, reconnectPolicy } from './reconnect-policy';
 import { WebSocketServer, type ServerOptions } from './server';
 import { WebSocket } from './websocket';
 
@@ -58,15 +59,102 @@ function raiseOnClosedSend(ws: WebSocket): void {
 }
 
 /**
+ * What {@link connect} returns: the promise of one connection, which is also an async
+ * iterable of connections that reconnects (`for await (const ws of connect(url))`).
+ */
+export interface Connecting extends Promise<WebSocket>, AsyncIterable<WebSocket> {}
+
+/**
  * Opens a client connection and resolves once it is OPEN. Rejects with a typed error
  * (DNSError, ConnectionRefusedError, HandshakeTimeoutError, InvalidStatusError,
- * InvalidServerHandshakeError, ...) when it cannot be opened.
+ * InvalidServerHandshakeError, ProxyError, ...) when it cannot be opened.
+ *
+ * Iterated (`for await (const ws of connect(url, options))`, as Python websockets' `async
+ * for`), it yields a connection, and another each time the loop body is done with the
+ * previous one (it is closed first if still open): an attempt that fails with an error
+ * `reconnect.shouldRetry` accepts (default {@link isRetryable}) is retried with backoff
+ * (`reconnect`'s delays), other errors end the loop by being thrown, and so does aborting
+ * `options.signal` (with its reason). After a connection that closed abnormally (1006) the
+ * next attempt waits a random time under `reconnect.initialDelay` (RFC 6455 §7.2.3).
  */
-export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocket> {
+export function connect(url: string | URL, options: ConnectOptions = {}): Connecting {
+  const first = openOne(url, options);
+  return Object.assign(first, { [Symbol.asyncIterator]: () => reconnecting(url, options, first) });
+}
+
+/** `for await (const ws of connect(url))`: `first` is connect()'s own attempt. */
+async function* reconnecting(url: string | URL, options: ConnectOptions, first: Promise<WebSocket>): AsyncGenerator<WebSocket, void, undefined> {
+  const policy = reconnectPolicy(options.reconnect);
+  const signal = options.signal ?? undefined;
+  let attempt: Promise<WebSocket> | null = first;
+  let delays: Generator<number, never> | null = null;
+  let failures = 0;
+  for (;;) {
+    let ws: WebSocket;
+    try {
+      ws = await (attempt ?? openOne(url, options));
+    } catch (err) {
+      attempt = null;
+      if (signal?.aborted) throw signal.reason;
+      const error = err instanceof Error ? err : new Error(String(err));
+      if (!policy.shouldRetry(error) || ++failures > policy.maxRetries) throw error;
+      delays ??= backoff(policy);
+      await sleep(delays.next().value, signal);
+      continue;
+    }
+    attempt = null;
+    failures = 0;
+    delays = null;
+    let code: number;
+    try {
+      yield ws;
+    } finally {
+      // The body is done with this connection (or left the loop): it is closed before the
+      // next one opens, so that there is never more than one. Unread messages are dropped:
+      // a full queue pauses reading, and the peer's close frame must still be read (§7.1.2).
+      const core = ws[kCore];
+      if (core.queue?.isPausing) {
+        core.queue = null;
+        core.resume();
+      }
+      if (ws.readyState !== CLOSED) ws.close(1000);
+      code = (await ws.closed).code;
+    }
+    if (code === 1006) {
+      // RFC 6455 §7.2.3: after an abnormal closure, a random wait before reconnecting.
+      delays = backoff(policy);
+      await sleep(delays.next().value, signal);
+    }
+  }
+}
+
+/** Waits `ms`; rejects with the signal's reason when it is aborted. */
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** One connection attempt of {@link connect}. */
+function openOne(url: string | URL, options: ConnectOptions): Promise<WebSocket> {
   return new Promise<WebSocket>((resolve, reject) => {
     let ws: WebSocket;
     try {
-      ws = new WebSocket(url, options);
+      // `reconnect` is the iterator's backoff here, not a WebSocket that reconnects itself.
+      const { reconnect: _r, ...rest } = options;
+      ws = new WebSocket(url, rest);
     } catch (err) {
       reject(err);
       return;

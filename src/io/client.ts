@@ -32,6 +32,8 @@ import {
 import type { WebSocketEventMap } from './events';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
 import type { ConnectionOptions } from './options';
+import { proxyConnection, resolveProxy, type ProxyOption } from './proxy';
+import type { ReconnectOptions } from './reconnect-policy';
 import { TimerEntry } from './timers';
 
 /** Options of a client connection (`new WebSocket(url, protocols, options)`, `connect()`). */
@@ -56,6 +58,18 @@ export interface ClientOptions
   protocols?: string | string[];
   /** Called with the request before it is sent (ws's `finishRequest`); must call `request.end()`. */
   finishRequest?: (request: http.ClientRequest, websocket: unknown) => void;
+  /**
+   * Connect through a proxy: 'http://user:pass@host:port' (CONNECT), 'socks5://...' or
+   * 'socks5h://...' (the proxy resolves the name); `true`: the one the environment names
+   * (https_proxy, ..., no_proxy); `false`: none. Default: the environment's when
+   * NODE_USE_ENV_PROXY=1, else none (docs/client.md).
+   */
+  proxy?: ProxyOption;
+  /**
+   * `new WebSocket()`: reconnect with backoff when the connection drops (docs/client.md).
+   * `connect()`: the backoff of `for await (const ws of connect(url))`.
+   */
+  reconnect?: boolean | ReconnectOptions;
 }
 
 /** What a WebSocket must offer for the client code (the façade, seen from below). */
@@ -75,6 +89,8 @@ interface Pending {
   aborted: boolean;
   /** The first target: credentials belong to its host, and to TLS if it was secure. */
   origin: Target | null;
+  /** The socket to the proxy while the tunnel is being asked for. */
+  tunnel: net.Socket | null;
 }
 
 const pendingOf = new WeakMap<object, Pending>();
@@ -120,9 +136,12 @@ export function startClient(ws: ClientSocket, address: string | URL, protocols: 
     throw new RangeError(`Unsupported protocol version: ${options.protocolVersion} (supported versions: 13)`);
   }
   const target = parseTarget(address);
+  if (options.proxy !== undefined && options.proxy !== false && (options.agent !== undefined || options.createConnection !== undefined)) {
+    throw new TypeError('The proxy option cannot be combined with agent or createConnection');
+  }
   ws._url = target.href;
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target };
+  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target, tunnel: null };
   pendingOf.set(ws, pending);
   if (timeout > 0) {
     pending.timer = new TimerEntry(ws, onHandshakeTimeout);
@@ -194,6 +213,8 @@ function request(
     autoPong: _ap,
     skipUTF8Validation: _su,
     allowSynchronousEvents: _as,
+    proxy: _px,
+    reconnect: _rc,
     ...requestOptions
   } = options;
   const reqOptions: https.RequestOptions = {
@@ -211,7 +232,12 @@ function request(
     if (target.secure && reqOptions.servername === undefined && !net.isIP(target.host)) reqOptions.servername = target.host;
   }
   // Without an agent, connect directly (an agent's pool has no use for upgraded sockets).
-  if (options.agent === undefined && options.createConnection === undefined) {
+  const proxy = options.agent === undefined && options.createConnection === undefined ? resolveProxy(options.proxy, target) : null;
+  if (proxy !== null) {
+    // Node's http client calls createConnection (and waits for its callback) only without an agent.
+    reqOptions.agent = undefined;
+    reqOptions.createConnection = proxyConnection(proxy, target, (socket) => (pending.tunnel = socket)) as unknown as typeof reqOptions.createConnection;
+  } else if (options.agent === undefined && options.createConnection === undefined) {
     reqOptions.agent = false as unknown as http.Agent;
     reqOptions.createConnection = (target.secure ? tlsConnect : netConnect) as typeof reqOptions.createConnection;
   }
@@ -376,6 +402,7 @@ export function abortClientHandshake(ws: ClientSocket, err: Error): void {
   pending.timer?.cancel();
   pendingOf.delete(ws);
   pending.request?.destroy();
+  pending.tunnel?.destroy();
   core.readyState = CLOSING;
   process.nextTick(finishAbort, ws, core, err);
 }

@@ -163,3 +163,63 @@ export function toWsError(err: RemoteProtocolError): WsProtocolError {
   out.closeCode = err.closeCode;
   return out;
 }
+
+/**
+ * The proxy could not give us a tunnel to the server: it was unreachable (`code` is Node's,
+ * e.g. 'ECONNREFUSED'), closed the connection before answering ('WS_ERR_PROXY_CLOSED'), or
+ * answered something that is not a proxy reply ('WS_ERR_PROXY'). `proxy` is the proxy's URL
+ * without its credentials.
+ */
+export class ProxyError extends ConnectError {
+  override name = 'ProxyError';
+  constructor(
+    message: string,
+    code: string,
+    url: string,
+    readonly proxy: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, code, url, options);
+  }
+}
+
+/**
+ * An HTTP proxy answered CONNECT with a status other than 2xx (RFC 9110 §9.3.6): 407 when
+ * it wants credentials or refused ours, 403 when policy forbids the destination, 502/504
+ * when it could not reach the server.
+ */
+export class ProxyStatusError extends ProxyError {
+  override name = 'ProxyStatusError';
+  constructor(
+    readonly statusCode: number,
+    readonly statusMessage: string,
+    readonly headers: Readonly<Record<string, string>>,
+    url: string,
+    proxy: string,
+  ) {
+    super(`proxy ${proxy} refused the tunnel: ${statusCode} ${statusMessage}`, statusCode === 407 ? 'WS_ERR_PROXY_AUTH' : 'WS_ERR_PROXY_STATUS', url, proxy);
+  }
+}
+
+/** The three steps of a SOCKS5 negotiation a refusal can come from. */
+export type SocksStage = 'method' | 'auth' | 'connect';
+
+/**
+ * A SOCKS5 proxy refused: no offered authentication method was acceptable (stage 'method',
+ * `reply` 0xFF, RFC 1928 §3), the username/password were rejected (stage 'auth', `reply` the
+ * RFC 1929 §2 status), or the CONNECT failed (stage 'connect', `reply` the RFC 1928 §6 REP:
+ * 1 general failure, 2 not allowed by ruleset, 3 network unreachable, 4 host unreachable,
+ * 5 connection refused, 6 TTL expired, 7 command not supported, 8 address type not supported).
+ */
+export class SocksError extends ProxyError {
+  override name = 'SocksError';
+  constructor(
+    message: string,
+    readonly stage: SocksStage,
+    readonly reply: number,
+    url: string,
+    proxy: string,
+  ) {
+    super(message, stage === 'connect' ? 'WS_ERR_SOCKS_REPLY' : 'WS_ERR_PROXY_AUTH', url, proxy);
+  }
+}

@@ -36,6 +36,25 @@ export interface WebSocketEventMap {
   drain: [];
   /** With `rawFrames: true`: every frame received, before it is assembled into a message. */
   frame: [frame: Frame];
+  /** With `reconnect`: the connection dropped or an attempt failed; the next attempt starts in `delay` ms. */
+  reconnecting: [info: ReconnectingInfo];
+}
+
+/** What a 'reconnecting' event says (client with the `reconnect` option). */
+export interface ReconnectingInfo {
+  /**
+   * The attempt about to be made, counted since the last connection opened: 1 after a drop,
+   * then 2, 3, ... while attempts fail (the very first connection being attempt 1).
+   */
+  attempt: number;
+  /** Milliseconds until it starts. */
+  delay: number;
+  /** Why the previous attempt failed; null when an open connection dropped. */
+  error: Error | null;
+  /** The close code of what ended (1006 for a failed attempt or a lost connection). */
+  code: number;
+  /** The close reason ('' if none). */
+  reason: string;
 }
 
 /** The WHATWG-style event names of a WebSocket. */

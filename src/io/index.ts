@@ -17,7 +17,9 @@ export { WebSocket, WebSocketServer, createWebSocketStream };
 export type { SendData, SendOptions, CloseInfo } from './websocket';
 export type { ServerOptions, WebSocketServerEventMap, VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server';
 export type { ClientOptions } from './client';
-export { connect, serve, type ConnectOptions, type ServeOptions, type AsyncServer } from './async';
+export { connect, serve, type ConnectOptions, type Connecting, type ServeOptions, type AsyncServer } from './async';
+export { isRetryable, type ReconnectOptions } from './reconnect-policy';
+export type { ProxyOption } from './proxy';
 export { PreparedMessage, type BroadcastOptions } from './broadcast';
 export { TopicRegistry, MAX_TOPIC_LENGTH, type PublishOptions, type TopicStats } from './topics';
 export { ConnectionClosedError, type Message } from './message-queue';
@@ -32,6 +34,10 @@ export {
   InvalidStatusError,
   InvalidURLError,
   TooManyRedirectsError,
+  ProxyError,
+  ProxyStatusError,
+  SocksError,
+  type SocksStage,
 } from './errors';
 export {
   CloseEvent,
@@ -40,6 +46,7 @@ export {
   WSEvent,
   type BinaryType,
   type RawData,
+  type ReconnectingInfo,
   type WebSocketEventMap,
   type WSEventListener,
 } from './events';

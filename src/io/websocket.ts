@@ -31,6 +31,7 @@ import {
 import { ConnectError, NotOpenError } from './errors';
 import type { Message } from './message-queue';
 import { coreOptions, type ConnectionOptions } from './options';
+import { kReconnect, Reconnector } from './reconnect';
 import type { SendCallback } from './sender';
 import { recvDataFrame, recvFrame } from './frame-recv'; // seeds: recv_frame / recv_data_frame
 import { isSubscribed, publishFrom, subscribe, topicsOf, unsubscribe, type PublishOptions } from './topics';
@@ -91,6 +92,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   [kUnsent] = 0;
   /** @internal */
   [kChain]: Promise<void> | null = null;
+  /** @internal With the `reconnect` option only (no slot on other sockets): ./reconnect.ts. */
+  declare [kReconnect]?: Reconnector;
 
   /**
    * Opens a client connection to `address` (ws:, wss:, ws+unix:, http:, https:), offering
@@ -107,6 +110,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (address !== null) {
       // Anything but a string or an array of them (null included) is an invalid subprotocol.
       const list = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols as string];
+      if (options?.reconnect !== undefined && options.reconnect !== false) this[kReconnect] = new Reconnector(this, address, list, options);
       startClient(this, address, list, options ?? {});
     }
   }
@@ -158,7 +162,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       options = undefined;
     }
     const core = this[kCore];
-    if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
+    if (core.readyState === CONNECTING) {
+      // Reconnecting (or about to): kept for the next connection or refused, never thrown.
+      if (this[kReconnect]?.active) return this[kReconnect].send(data, options, cb);
+      throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
+    }
     if (typeof data === 'number') data = String(data);
     // No data: an empty binary message (as ws).
     if (data === undefined || data === null) data = EMPTY;
@@ -257,6 +265,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       cb = mask;
     }
     const core = this[kCore];
+    if (core.readyState === CONNECTING && this[kReconnect]?.active) return this[kReconnect].refuse(cb);
     if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
     // RFC 6455 §5.5: control frames carry at most 125 bytes.
     if (byteSize(data) > 125) throw new RangeError('The data size must not be greater than 125 bytes');
@@ -285,6 +294,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   close(code?: number, reason?: string | Buffer | ArrayBuffer | SharedArrayBuffer | ArrayBufferView): void {
     const core = this[kCore];
     if (core.readyState === CLOSED) return;
+    // No reconnection after this; between two attempts, that is the end ('close' 1006).
+    if (this[kReconnect]?.stop()) return;
     if (core.readyState === CONNECTING) {
       abortClientHandshake(this, new ConnectError('WebSocket was closed before the connection was established', 'WS_ERR_ABORTED', this._url));
       return;
@@ -317,6 +328,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   terminate(): void {
     const core = this[kCore];
     if (core.readyState === CLOSED) return;
+    // No reconnection after this; between two attempts, that is the end ('close' 1006).
+    if (this[kReconnect]?.stop()) return;
     if (core.readyState === CONNECTING) {
       abortClientHandshake(this, new ConnectError('WebSocket was closed before the connection was established', 'WS_ERR_ABORTED', this._url));
       return;

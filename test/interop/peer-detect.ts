@@ -14,9 +14,12 @@ import { dirname, join } from 'node:path';
 
 export const PYTHON = '/usr/bin/python3';
 export const CHROMIUM = '/usr/bin/chromium';
+/** Proxies for the client's proxy tests (issue 16): an HTTP CONNECT proxy and a SOCKS5 server. */
+export const TINYPROXY = '/usr/bin/tinyproxy';
+export const DANTED = '/usr/sbin/danted';
 
 /** The peers, by their Debian package name. */
-export const PEERS = ['python3-websockets', 'python3-wsproto', 'python3-websocket', 'chromium', 'openssl', 'build-essential'] as const;
+export const PEERS = ['python3-websockets', 'python3-wsproto', 'python3-websocket', 'chromium', 'openssl', 'build-essential', 'tinyproxy', 'dante-server'] as const;
 export type PeerName = (typeof PEERS)[number];
 
 /** Where the peers are looked for (tests of this module point it elsewhere). */
@@ -43,12 +46,13 @@ export function whyMissing(peer: PeerName, where: PeerPlaces = HERE): string | n
     if (r.status !== 0) return `${where.python} cannot import ${module}: ${r.stderr.trim().split('\n').at(-1) ?? ''}`;
     return null;
   }
-  if (peer === 'chromium') {
+  if (peer === 'chromium' || peer === 'tinyproxy' || peer === 'dante-server') {
+    const binary = peer === 'chromium' ? where.chromium : peer === 'tinyproxy' ? TINYPROXY : DANTED;
     try {
-      accessSync(where.chromium, constants.X_OK);
+      accessSync(binary, constants.X_OK);
       return null;
     } catch {
-      return `${where.chromium} is missing`;
+      return `${binary} is missing`;
     }
   }
   if (peer === 'build-essential') {
