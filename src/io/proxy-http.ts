@@ -6,7 +6,7 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { parseResponse } from '../http11';
+import { parseResponse } from '../handshake/http11';
 import { DEFAULT_HTTP_LIMITS } from '../limits';
 import { ProxyError, ProxyStatusError } from './errors';
 import type { ProxyConfig } from './proxy';
