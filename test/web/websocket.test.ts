@@ -161,6 +161,37 @@ describe('close() arguments (§3.2)', () => {
   });
 });
 
+describe('send() and close() details', () => {
+  it('send() needs an argument; a lone surrogate is sent (and counted) as U+FFFD', async () => {
+    const { wss, url } = await startServer();
+    const got = new Promise<Buffer>((resolve) => wss.on('connection', (peer) => peer.on('message', (d) => resolve(d as Buffer))));
+    const ws = client(url);
+    await opened(ws);
+    expect(() => (ws as unknown as { send(): void }).send()).toThrow(TypeError);
+    ws.send('\uD800');
+    expect(ws.bufferedAmount).toBe(3);
+    expect([...(await got)]).toEqual([0xef, 0xbf, 0xbd]);
+  });
+
+  it('close() with a reason and no code sends 1000; a second close() changes nothing', async () => {
+    const { wss, url } = await echoServer();
+    const server = once(wss, 'connection');
+    const ws = client(url);
+    const { log, closed } = recordEvents(ws);
+    await opened(ws);
+    const [peer] = (await server) as [NodeWebSocket];
+    const peerClosed = once(peer, 'close');
+    ws.close(undefined, 'only a reason');
+    ws.close(3000, 'again');
+    const [code, reason] = (await peerClosed) as [number, Buffer];
+    expect([code, reason.toString()]).toEqual([1000, 'only a reason']);
+    const e = await closed;
+    expect([e.code, e.reason, e.wasClean]).toEqual([1000, 'only a reason', true]);
+    ws.close();
+    expect(log).toEqual(['open', 'close']);
+  });
+});
+
 describe('events', () => {
   it('fires open, message, close in order to listeners and on* handlers, handlers keeping their place', async () => {
     const { url } = await echoServer();
@@ -198,6 +229,9 @@ describe('events', () => {
     let calls = 0;
     ws.onopen = () => calls++;
     ws.onopen = null;
+    expect(ws.onopen).toBe(null);
+    ws.onopen = () => calls++;
+    (ws as unknown as { onopen: unknown }).onopen = { not: 'a function' };
     expect(ws.onopen).toBe(null);
     const done = opened(ws);
     await done;
