@@ -18,6 +18,7 @@
  */
 import type { ClientOptions } from '../io/client';
 import { CLOSED, CLOSING, CONNECTING, kCore, OPEN } from '../io/core';
+import { InvalidURLError } from '../io/errors';
 import { WebSocket as NodeWebSocket } from '../io/websocket';
 import { isBlob } from '../io/send-data';
 import { CloseEvent, ErrorEvent, MessageEvent } from './events';
@@ -83,8 +84,9 @@ export class WebSocket extends EventTarget {
     try {
       this.#ws = new NodeWebSocket(this.#url, list, { ...init, protocols: undefined });
     } catch (err) {
-      // A URL WHATWG accepts and the client does not (e.g. a host it cannot use).
-      throw domError(`Failed to construct 'WebSocket': ${err instanceof Error ? err.message : String(err)}`, 'SyntaxError');
+      // A URL WHATWG accepts and the client does not; a bad Node-only option stays as it is.
+      if (err instanceof InvalidURLError) throw domError(`Failed to construct 'WebSocket': ${err.message}`, 'SyntaxError');
+      throw err;
     }
     const ws = this.#ws;
     ws.on('open', () => this.dispatchEvent(new Event('open')));
