@@ -6,7 +6,9 @@
 //   so `import WebSocket = require('wscore')`, `WebSocket.RawData` and named imports all
 //   type-check;
 // - dist/esm/index.mjs: a thin ESM wrapper, default export the class, named exports from
-//   dist/cjs/index.js. One implementation for both module systems means one copy of every
+//   dist/cjs/index.js;
+// - dist/esm/web.mjs (the "wscore/web" entry, the browser's WebSocket API): named exports
+//   from dist/cjs/web/index.js, which is its CommonJS entry as it is. One implementation for both module systems means one copy of every
 //   class at run time (no dual-package hazard: instanceof works everywhere), the approach
 //   ws takes with its wrapper.mjs.
 // Source maps carry their sources inline: the package ships dist/, not src/.
@@ -85,3 +87,6 @@ const esmEntry = [
 ].join('\n');
 fs.writeFileSync(path.join(esm, 'index.mjs'), esmEntry);
 fs.writeFileSync(path.join(esm, 'index.d.mts'), esmEntry);
+const webEntry = "export * from '../cjs/web/index.js';\n";
+fs.writeFileSync(path.join(esm, 'web.mjs'), webEntry);
+fs.writeFileSync(path.join(esm, 'web.d.mts'), webEntry);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `wscore` command:
- * - `wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path P] [--verbose]`
+ * - `wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path P] [--verbose] [--stats]`
  * - `wscore connect URL [-H "Name: value"]... [-s subprotocol]... [--json] [--origin O] [-k]`
  *   interactive like wscat: typed lines are sent, messages printed; exits with the close code
  *   (1000 -> 0, 1001..1015 -> 1..15, anything else -> 1).
@@ -29,6 +29,7 @@ const COMMAND_USAGE = {
       --deflate      negotiate permessage-deflate (RFC 7692)
       --path P       accept connections on this path only
       --verbose      log each connection as it opens and closes
+      --stats        print the server's counters (wss.stats()) every second
 `,
   connect: `wscore connect URL [options]: an interactive client; typed lines are sent, messages printed
   -H, --header "Name: value"   extra request header (repeatable)
@@ -44,7 +45,7 @@ const COMMAND_USAGE = {
 } as const;
 
 const USAGE = `usage:
-  wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path /] [--verbose]
+  wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path /] [--verbose] [--stats]
   wscore connect URL [-H "Name: value"]... [-s subprotocol]... [--json] [--origin O] [-k] [--no-deflate]
   wscore bench [--seconds 1]
   wscore --version
@@ -102,6 +103,7 @@ export async function serveCommand(args: string[], io: CliIO = processIO): Promi
       deflate: { type: 'boolean', default: false },
       path: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      stats: { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -138,6 +140,12 @@ export async function serveCommand(args: string[], io: CliIO = processIO): Promi
   io.stdout.write(
     `wscore ${mode} server listening on ws://${host}:${actual}${values.path ?? '/'} (backend: ${backendName}${values.deflate ? ', permessage-deflate' : ''})\n`,
   );
+  if (values.stats) {
+    // One `name=value` line per second (docs/diagnostics.md lists the counters).
+    const timer = setInterval(() => io.stdout.write(`stats ${Object.entries(wss.stats()).map(([k, v]) => `${k}=${v}`).join(' ')}\n`), 1000);
+    timer.unref();
+    wss.once('close', () => clearInterval(timer));
+  }
   return wss;
 }
 

@@ -33,6 +33,7 @@ export {
   ErrorEvent,
   MessageEvent,
   WSEvent,
+  diagnosticsChannels,
 } from './io';
 export type {
   AsyncServer,
@@ -62,6 +63,14 @@ export type {
   WebSocketEventMap,
   WebSocketServerEventMap,
   WSEventListener,
+  // Observability (io/diagnostics.ts, docs/diagnostics.md).
+  CloseDiagnostic,
+  ErrorDiagnostic,
+  FrameDiagnostic,
+  OpenDiagnostic,
+  RejectDiagnostic,
+  UpgradeDiagnostic,
+  WebSocketServerStats,
   // ws-style options (a superset of the extension's own, see io/deflate-glue.ts).
   PerMessageDeflateOptions,
   // @types/ws's names for wscore's types (io/ws-types.ts).

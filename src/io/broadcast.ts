@@ -8,6 +8,7 @@
 import { writeHeader, headerLength } from '../protocol/frame-writer';
 import { Opcode } from '../frames/frame';
 import { kCore, OPEN } from './core';
+import { preparedFrameSent } from './diagnostics';
 import type { SendCallback } from './sender';
 import { toBytes, type SendData } from './send-data';
 import type { WebSocket } from './websocket';
@@ -84,6 +85,7 @@ export class PreparedMessage {
     }
     const queued = core.sender!.queuedBytes;
     const written = core.socket!.writableLength;
+    preparedFrameSent(core, bytes);
     core.sender!.pushShared(bytes, cb, this.data.length);
     return core.afterSend(queued, written);
   }

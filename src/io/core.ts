@@ -22,6 +22,7 @@ import { Receiver } from './receiver';
 import { Sender, type FlushListener, type SendCallback } from './sender';
 import { TimerEntry } from './timers';
 import type { MessageCompressor } from './deflate-glue';
+import { closed, dropped, errored, frameSent, opened, type ServerCounters } from './diagnostics';
 
 import { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state';
 
@@ -102,6 +103,8 @@ export class Core implements FlushListener {
   extensions = '';
   binaryType: BinaryType = 'nodebuffer';
   errorSink: ErrorSink | null = null;
+  /** The server's counters (stats()); null on a client connection. */
+  stats: ServerCounters | null = null;
 
   /** Frames are processed; false once a close frame arrived or the connection failed. */
   receiving = true;
@@ -167,6 +170,7 @@ export class Core implements FlushListener {
     if (head.length > 0) s.unshift(head);
     s.on('data', socketOnData);
     if (s.isPaused() && !this.paused) s.resume();
+    opened(this);
   }
 
   /** A pong arrived: the heartbeat's peer is alive (re-arm for the next ping). */
@@ -216,6 +220,7 @@ export class Core implements FlushListener {
    * else to the server's sink, else, for a bug of ours, as a process warning.
    */
   emitError(err: Error, isHandlerError: boolean): void {
+    errored(this, err);
     if (this.owner.listenerCount('error') > 0) {
       try {
         this.owner.emit('error', err);
@@ -258,6 +263,7 @@ export class Core implements FlushListener {
   sendData(b0: number, data: Uint8Array | string, cb: SendCallback | undefined, userBytes: number): boolean {
     const sender = this.sender!;
     const queued = sender.queuedBytes;
+    frameSent(this, b0, data);
     if (typeof data === 'string') sender.pushTextFrame(b0, data, !this.isServer, cb);
     else sender.pushFrame(b0, data, !this.isServer, cb, userBytes);
     return this.afterSend(queued);
@@ -312,6 +318,7 @@ export class Core implements FlushListener {
    * since a close frame could not get past the bytes it left unread.
    */
   private dropSlowPeer(reason: string, message: string, code: string): void {
+    dropped(this);
     this.closeCode = 1008;
     this.closeReason = Buffer.from(reason);
     this.receiving = false;
@@ -363,6 +370,7 @@ export class Core implements FlushListener {
    * ping()/pong() call, whose payload counts in bufferedAmount as in ws.
    */
   sendControl(opcode: number, payload: Uint8Array, cb?: SendCallback, byUser = false): void {
+    frameSent(this, 0x80 | opcode, payload);
     this.sender!.pushFrame(0x80 | opcode, payload, !this.isServer, cb, byUser ? payload.length : 0);
   }
 
@@ -472,6 +480,7 @@ export class Core implements FlushListener {
     const resolvers = this.closedResolvers;
     this.closedResolvers = null;
     if (resolvers !== null) for (const r of resolvers) r({ code: this.closeCode, reason });
+    closed(this);
     // Last: what a 'close' listener throws propagates (as with ws), after our bookkeeping.
     this.owner.emit('close', this.closeCode, this.closeReason);
   }

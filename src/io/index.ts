@@ -54,3 +54,13 @@ export type { ConnectionOptions, HeartbeatOptions } from './options';
 export type { PerMessageDeflateOptions } from './deflate-glue';
 export type { CertMeta, Data, Event, EventListenerOptions, VerifyClientCallbackAsync, VerifyClientCallbackSync } from './ws-types';
 export { TimerEntry, TimerWheel, sharedTimers } from './timers';
+export {
+  channels as diagnosticsChannels,
+  type CloseDiagnostic,
+  type ErrorDiagnostic,
+  type FrameDiagnostic,
+  type OpenDiagnostic,
+  type RejectDiagnostic,
+  type UpgradeDiagnostic,
+  type WebSocketServerStats,
+} from './diagnostics';

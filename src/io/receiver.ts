@@ -10,6 +10,7 @@ import { ParseFailed, RemoteProtocolError } from '../errors';
 import { Frame, Opcode } from '../frames/frame';
 import { FrameInfo } from '../protocol/reader';
 import type { Core } from './core';
+import { bytesRead, frameReceived } from './diagnostics';
 import { markListenerError, wasThrownByListener } from './listener-error';
 import { toWsError } from './errors';
 import { INVALID_UTF8_MESSAGE } from '../error-codes';
@@ -62,6 +63,7 @@ export class Receiver {
   onData(chunk: Buffer): void {
     const core = this.core;
     if (!core.receiving) return;
+    bytesRead(core, chunk.length);
     const sender = core.sender!;
     sender.cork();
     try {
@@ -84,6 +86,7 @@ export class Receiver {
     const core = this.core;
     // Nothing is processed after the close frame or a failure (RFC 6455 §5.5.1, §7.1.7).
     if (!core.receiving) return;
+    frameReceived(core, info, payload);
     if (core.options.rawFrames) this.emitRawFrame(info, payload);
     const opcode = info & FrameInfo.OPCODE;
     if (opcode >= 8) {

@@ -15,6 +15,7 @@ import type { Duplex } from 'node:stream';
 import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
 import { MASK_KEY_POOL, takeMaskKey } from '../frames/mask-key';
 import { headerLength, writeHeader } from '../protocol/frame-writer';
+import type { ServerCounters } from './diagnostics';
 import { NotOpenError } from './errors';
 import { CLOSED } from './ready-state';
 
@@ -104,6 +105,8 @@ export class Sender {
    * method rather than a callback: no closure per connection.
    */
   flushListener: FlushListener | null = null;
+  /** The server's counters (bytesOut); null on a client connection. */
+  stats: ServerCounters | null = null;
 
   /**
    * Whether this socket's completed writes are known to have copied the bytes (a plain TCP
@@ -151,6 +154,7 @@ export class Sender {
       this.push(chunk, cb, userBytes);
       return;
     }
+    if (this.stats !== null) this.stats.bytesOut += chunk.length;
     socket.write(chunk, cb === undefined ? undefined : (err?: Error | null) => (err ? cb(err) : cb()));
     if (this.flushListener !== null) this.flushListener.afterFlush();
   }
@@ -350,6 +354,7 @@ export class Sender {
     const chunks = this.chunks;
     const n = chunks.length;
     const callbacks = this.callbacks;
+    if (this.stats !== null && !this.socket.destroyed && this.socket.writable) this.stats.bytesOut += this.queuedBytes;
     this.queuedBytes = 0;
     this.queuedUserBytes = 0;
     this.callbacks = null;

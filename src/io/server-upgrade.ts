@@ -12,6 +12,7 @@ import type { Extension } from '../extensions/extension';
 import { buildAcceptResponse, checkClientRequest, InvalidHandshakeHeader, InvalidMethod, negotiateExtensions, type ClientHandshake } from '../handshake/handshake';
 import { Request } from '../handshake/http11';
 import { createDeflate, type DeflateExtension, type PerMessageDeflateOptions } from './deflate-glue';
+import { serverReject } from './diagnostics';
 
 /** What verifyClient receives (ws's `info`). */
 export interface VerifyClientInfo {
@@ -158,6 +159,7 @@ export function abortHandshake(
   // wire. Bad statuses become 500; bad header lines are dropped (docs/security.md).
   if (!(Number.isInteger(code) && code >= 100 && code <= 599)) code = 500;
   const body = message ?? STATUS_CODES[code] ?? '';
+  serverReject(socket, code, body);
   const lines = [`HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`, 'Connection: close', 'Content-Type: text/plain; charset=utf-8', `Content-Length: ${Buffer.byteLength(body)}`];
   const add = (name: string, value: unknown): void => {
     if (!isToken(String(name))) return;

@@ -12,6 +12,7 @@ import type { Duplex } from 'node:stream';
 
 import { kCore } from './core';
 import type { PerMessageDeflateOptions } from './deflate-glue';
+import { attachCounters, serverStats, serverUpgrade, ServerCounters, type WebSocketServerStats } from './diagnostics';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
 import { coreOptions, type ConnectionOptions } from './options';
 import { PreparedMessage, type BroadcastOptions } from './broadcast';
@@ -141,6 +142,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   private readonly handshakeTimeout: number;
   private readonly maxPayload: number;
   private readonly connectionOptions: ConnectionOptions;
+  /** The counters behind stats() (./diagnostics.ts). */
+  private readonly counters = new ServerCounters();
 
   constructor(options: ServerOptions<T>, callback?: () => void) {
     super();
@@ -254,6 +257,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
   ): void {
     const s = socket as TimedSocket;
+    serverUpgrade(this, this.counters, req, socket);
     s.on('error', onHandshakeSocketError);
     this.armHandshakeTimer(s);
     this.handshakes.add(s);
@@ -380,6 +384,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     core.extensions = plan.extensionsHeader ?? '';
     core.deflate = plan.deflate;
     core.attach(socket, head, true, plan.deflate === null ? 0 : plan.deflate.rsvMask);
+    attachCounters(core, this.counters);
     this.all.add(ws);
     this.clients?.add(ws);
     (ws as ServedWebSocket)[kServer] = this;
@@ -394,6 +399,17 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       core.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
     }
     sender.uncork();
+  }
+
+  /**
+   * Counters for dashboards (docs/diagnostics.md): open connections, handshakes in
+   * progress, messages and bytes in and out, drops, refusals, and the bytes waiting to be
+   * written now. Counting is plain increments; this call walks the connections once.
+   */
+  stats(): WebSocketServerStats {
+    let pendingBytes = 0;
+    for (const ws of this.all) pendingBytes += ws[kCore].wireBacklog;
+    return serverStats(this.counters, this.all.size, this.handshakes.size, pendingBytes);
   }
 
   /**

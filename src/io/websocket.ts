@@ -32,6 +32,7 @@ import { ConnectError, NotOpenError } from './errors';
 import type { Message } from './message-queue';
 import { coreOptions, type ConnectionOptions } from './options';
 import { kReconnect, Reconnector } from './reconnect';
+import { frameSent } from './diagnostics';
 import type { SendCallback } from './sender';
 import { recvDataFrame, recvFrame } from './frame-recv'; // seeds: recv_frame / recv_data_frame
 import { isSubscribed, publishFrom, subscribe, topicsOf, unsubscribe, type PublishOptions } from './topics';
@@ -368,6 +369,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       return;
     }
     const b0 = (frame.fin ? 0x80 : 0) | (frame.rsv << 4) | frame.opcode;
+    frameSent(core, b0, frame.data);
     core.sender!.pushFrame(b0, frame.data, !core.isServer, cb, frame.data.length);
     if (frame.opcode === Opcode.CLOSE) core.sentCloseFrame();
   }

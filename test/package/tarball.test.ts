@@ -2,6 +2,7 @@
  * The package as users get it: `npm pack`'s tarball unpacked into a fresh project (by hand:
  * offline, its three dependencies linked from this checkout), then
  * - the five import forms of ws users (fixtures/form-*), compiled with tsc and run;
+ * - the `wscore/web` entry (fixtures/web-*): imported (ESM, type-checked by tsc) and required;
  * - ws-README-style code (fixtures/readme-*) type-checked with tsc --strict under module
  *   node16, nodenext and bundler, against the package's own declarations;
  * - a CommonJS app bundled with esbuild (--bundle --platform=node) and run on both backends;
@@ -102,6 +103,21 @@ describe('the packed tarball', () => {
       ['form-server.cjs', `server hello ${backend} true`],
     ];
     for (const [file, line] of expected) {
+      const r = node(path.join(app, file));
+      expect({ file, out: r.stdout.trim(), err: r.stderr, status: r.status }).toEqual({ file, out: line, err: '', status: 0 });
+    }
+  }, 120_000);
+});
+
+describe('the wscore/web entry', () => {
+  it('is imported (ESM, type-checked under node16 and bundler resolution) and required (CommonJS)', () => {
+    const common = ['--strict', '--target', 'es2022', '--types', 'node', '--skipLibCheck', 'false'];
+    expect(runTsc([...common, '--noEmit', '--module', 'preserve', '--moduleResolution', 'bundler', 'web-esm.mts'])).toBe('');
+    expect(runTsc([...common, '--module', 'node16', '--outDir', 'out', 'web-esm.mts'])).toBe('');
+    for (const [file, line] of [
+      ['out/web-esm.mjs', 'web-esm hello 1000 true true'],
+      ['web-require.cjs', 'web-require hello ws: true'],
+    ]) {
       const r = node(path.join(app, file));
       expect({ file, out: r.stdout.trim(), err: r.stderr, status: r.status }).toEqual({ file, out: line, err: '', status: 0 });
     }
