@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import { parseResponse } from '../handshake/http11';
 import { DEFAULT_HTTP_LIMITS } from '../limits';
 import { ProxyError, ProxyStatusError } from './errors';
-import type { ProxyConfig } from './proxy';
+import type { ProxyConfig } from './proxy-config';
 import { readReply } from './proxy-read';
 
 const HEAD_END = Buffer.from('\r\n\r\n');

@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import { DNSError, ProxyError, SocksError } from './errors';
-import type { ProxyConfig } from './proxy';
+import type { ProxyConfig } from './proxy-config';
 import { readReply } from './proxy-read';
 
 const VERSION = 0x05;

@@ -18,20 +18,8 @@ import type { Target } from './client-url';
 import { ConnectError, InvalidURLError, ProxyError } from './errors';
 import { httpConnect } from './proxy-http';
 import { socksConnect } from './proxy-socks';
+import type { ProxyConfig } from './proxy-config';
 
-/** A proxy, parsed from its URL. */
-export interface ProxyConfig {
-  kind: 'http' | 'socks5';
-  host: string;
-  port: number;
-  auth: { username: string; password: string } | undefined;
-  /** socks5h: the proxy resolves the server's name (socks5: resolves it here). */
-  remoteDns: boolean;
-  /** The proxy's URL without credentials (for messages and errors). */
-  href: string;
-  /** Extra headers of the CONNECT request (none for now: room for a Proxy-Authorization scheme other than Basic). */
-  headers: ReadonlyArray<[string, string]>;
-}
 
 /** What the `proxy` option accepts. */
 export type ProxyOption = string | URL | boolean;
