@@ -89,6 +89,26 @@ export const frameCases: Case[] = [
     steps: [{ peer: [f(TEXT, 'frag', { fin: false }), f(PING, 'mid'), f(CONT, 'ment')] }],
     expect: quiet(['ping:mid', 'text:fragment'], ['pong:mid']),
   }),
+  ...bothRoles({
+    name: 'the peer vanishes inside a fragmented message: 1006, nothing delivered',
+    rule: 'RFC 6455 §7.1.5',
+    steps: [{ peer: [f(TEXT, 'never', { fin: false }), f(CONT, 'ends', { fin: false })] }],
+    expect: quiet([]),
+  }),
+  ...bothRoles({
+    name: 'a ping then a violation in one read: the pong leaves before the close',
+    rule: 'RFC 6455 §5.5.2, §7.1.7',
+    steps: [{ peer: [f(PING, 'first'), f(CONT, 'x')] }],
+    expect: fails(1002, ['ping:first'], ['pong:first']),
+  }),
+  {
+    name: 'control frames do not count toward maxPayload (server)',
+    rule: 'RFC 6455 §7.4.1',
+    role: 'server',
+    maxPayload: 5,
+    steps: [{ peer: [f(BINARY, 'ab', { fin: false }), f(PING, 'ping'), f(PONG, 'pong'), f(CONT, 'cd')] }],
+    expect: quiet(['ping:ping', 'pong:pong', 'binary:61626364'], ['pong:ping']),
+  },
   ...bothRoles({ name: 'a continuation with no message started', rule: 'RFC 6455 §5.4', steps: [{ peer: [f(CONT, 'x')] }], expect: fails(1002) }),
   ...bothRoles({
     name: 'a new message inside a fragmented one',

@@ -59,12 +59,12 @@ export interface Case {
   steps: Step[];
   expect: Expected;
   /**
-   * A known disagreement of the io layer, when the script's reads are delivered as written:
-   * the fields in which its outcome differs from the sans-IO one (which must match `expect`).
-   * The test asserts exactly this difference, so fixing the io layer fails it: then delete
-   * the field.
+   * A known disagreement of the two layers (reported in issue 13): the fields in which the
+   * io outcome differs from the sans-IO one (which must match `expect`); with `asScripted`,
+   * only when the reads are delivered as written. The test asserts exactly this difference,
+   * so removing it fails the test: then delete the field.
    */
-  ioBug?: { why: string; io: Partial<Outcome> };
+  disagreement?: { why: string; io: Partial<Outcome>; asScripted?: boolean };
 }
 
 /** What a driver observed: the same shape whatever the layer. */
