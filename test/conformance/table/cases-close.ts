@@ -14,7 +14,7 @@ const KOSME = Buffer.from('cebae1bdb9cf83cebcceb5', 'hex').toString();
 /** Codes a peer may not send (RFC 6455 §7.4.1, §7.4.2): each fails the connection with 1002. */
 const INVALID_CODES = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
 /** Codes a peer may send: echoed (§5.5.1). */
-const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1011, 1014, 3000, 4999];
+const VALID_CODES = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 4999];
 
 export const closeCases: Case[] = [
   ...bothRoles({

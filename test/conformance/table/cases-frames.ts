@@ -193,6 +193,13 @@ export const frameCases: Case[] = [
     steps: [{ peer: [Uint8Array.of(0x82, 126, 0x10, 0x00)] }],
     expect: fails(1009),
   },
+  {
+    name: 'a declared length of 2^62 is refused from its header (server, default maxPayload)',
+    rule: 'RFC 6455 §7.4.1',
+    role: 'server',
+    steps: [{ peer: [f(BINARY, '', { length64: 2n ** 62n })] }],
+    expect: fails(1009),
+  },
   ...bothRoles({
     name: 'a 64-bit length with the top bit set',
     rule: 'RFC 6455 §5.2',
@@ -212,6 +219,13 @@ export const frameCases: Case[] = [
     rule: 'RFC 6455 §5.4',
     steps: [{ send: 'ab', fin: false }, { send: 'cd', fin: false }, { send: 'e' }],
     expect: quiet([], ['text+:ab', 'cont+:cd', 'cont:e']),
+  }),
+  ...bothRoles({ name: 'we send empty messages', rule: 'RFC 6455 §5.6', steps: [{ send: '' }, { send: new Uint8Array(0) }, { ping: '' }], expect: quiet([], ['text:', 'binary:', 'ping:']) }),
+  ...bothRoles({
+    name: 'the peer closes while we send a fragmented message: the echo goes between fragments',
+    rule: 'RFC 6455 §5.4, §5.5.1',
+    steps: [{ send: 'part', fin: false }, { peer: [f(CLOSE, closePayload(1000))] }],
+    expect: { events: [], out: ['text+:part', 'close:1000:'], closed: [1000, ''] },
   }),
   {
     name: 'we send 200 and 70,000 bytes: 16- and 64-bit lengths (client)',
