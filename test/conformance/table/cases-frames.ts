@@ -3,6 +3,7 @@
  * (§5.4), control frames (§5.5, §5.5.2, §5.5.3), maxPayload (1009, §7.4.1) and what our side
  * sends. Rules that hold for both ends are run in both roles ({@link bothRoles}).
  */
+import { wire } from '../../helpers/wire';
 import type { Case, PeerFrame } from './script';
 
 export const TEXT = 1;
@@ -15,6 +16,13 @@ export const PONG = 10;
 /** A frame from the peer (masked as its role requires unless `mask` says otherwise). */
 export function f(opcode: number, payload: string | Uint8Array = '', more: Omit<Exclude<PeerFrame, Uint8Array>, 'opcode' | 'payload'> = {}): PeerFrame {
   return { opcode, payload, ...more };
+}
+
+/** `frame` `n` times over, as one piece of bytes. */
+function repeated(frame: Uint8Array, n: number): Uint8Array {
+  const out = new Uint8Array(frame.length * n);
+  for (let i = 0; i < n; i++) out.set(frame, i * frame.length);
+  return out;
 }
 
 /** A close frame's payload: the code (2 bytes, big-endian) and the reason. */
@@ -54,6 +62,7 @@ export const frameCases: Case[] = [
     name: 'a 64-bit length (70,000 bytes), split inside the header and the payload (server)',
     rule: 'RFC 6455 §5.2',
     role: 'server',
+    large: true,
     steps: [{ peer: [f(BINARY, b70k)], cuts: [2, 9, 13, 40_000] }],
     expect: quiet([`binary:${Buffer.from(b70k).toString('hex')}`]),
   },
@@ -108,6 +117,14 @@ export const frameCases: Case[] = [
     maxPayload: 5,
     steps: [{ peer: [f(BINARY, 'ab', { fin: false }), f(PING, 'ping'), f(PONG, 'pong'), f(CONT, 'cd')] }],
     expect: quiet(['ping:ping', 'pong:pong', 'binary:61626364'], ['pong:ping']),
+  },
+  {
+    name: 'a message of 131,073 empty fragments (default maxFragments + 1) is a flood (server)',
+    rule: 'RFC 6455 §5.4 (docs/security.md, maxFragments)',
+    role: 'server',
+    large: true,
+    steps: [{ peer: [f(BINARY, '', { fin: false }), repeated(wire({ opcode: CONT, fin: false, mask: true }), 131_071), f(CONT, '')] }],
+    expect: fails(1008),
   },
   ...bothRoles({ name: 'a continuation with no message started', rule: 'RFC 6455 §5.4', steps: [{ peer: [f(CONT, 'x')] }], expect: fails(1002) }),
   ...bothRoles({
