@@ -17,7 +17,7 @@ export type PeerFrame = WireFrame | Uint8Array;
 
 /** One step of a script, in order. */
 export type Step =
-  /** The peer's bytes, delivered as one read (or as `reads` pieces cut at these offsets). */
+  /** The peer's frames, delivered as one read, or as several reads cut at the byte offsets `cuts`. */
   | { peer: PeerFrame[]; cuts?: number[] }
   /** Our side sends a data message (a string is text); `fin: false` sends a fragment. */
   | { send: string | Uint8Array; fin?: boolean }
@@ -80,7 +80,13 @@ export interface Outcome {
   bytes: string;
   /** The same frames, readable. */
   out: string[];
+  /**
+   * The code and reason our side reports at the end: the peer's close, the close code of a
+   * violation (reason '': the reason we sent is in `bytes`), or 1006 when the transport
+   * ended without a close frame (§7.1.5).
+   */
   closed: [number, string];
+  /** The close code of the peer's protocol violation we detected (§7.1.7), else null. */
   failed: number | null;
 }
 

@@ -4,6 +4,11 @@
  * with every peer byte in its own read. Each driver must give the table's outcome, and the
  * two must agree exactly: the same events, the same close, the same bytes out (mask keys
  * zeroed). Runs on both backends (vitest projects).
+ *
+ * A case may record a known `disagreement` of the two layers (see script.ts): the test then
+ * asserts that exact difference, so the day a layer changes, the case says so.
+ * Adding a case: pick the file of its rule (cases-frames.ts §5, cases-close.ts §7 and §8.1,
+ * cases-deflate.ts RFC 7692), write the peer's frames and our actions, and the outcome.
  */
 import { describe, expect, it } from 'vitest';
 
