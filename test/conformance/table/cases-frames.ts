@@ -79,6 +79,28 @@ export const frameCases: Case[] = [
     expect: quiet(['text:one', 'binary:74776f', 'text:three']),
   }),
 
+  ...bothRoles({
+    name: 'frames in the handshake read: a message, a ping, a fragment',
+    rule: 'RFC 6455 §4.1, §4.2.2',
+    withHandshake: true,
+    steps: [{ peer: [f(TEXT, 'early'), f(PING, 'e'), f(BINARY, 'a', { fin: false })] }, { peer: [f(CONT, 'b')] }],
+    expect: quiet(['text:early', 'ping:e', 'binary:6162'], ['pong:e']),
+  }),
+  ...bothRoles({
+    name: 'a violation in the handshake read',
+    rule: 'RFC 6455 §4, §5.2',
+    withHandshake: true,
+    steps: [{ peer: [f(TEXT, 'ok'), f(TEXT, 'x', { rsv: 2 })] }],
+    expect: fails(1002, ['text:ok']),
+  }),
+  ...bothRoles({
+    name: 'a close in the handshake read',
+    rule: 'RFC 6455 §4, §5.5.1',
+    withHandshake: true,
+    steps: [{ peer: [f(CLOSE, closePayload(1001, 'gone'))] }],
+    expect: { events: [], out: ['close:1001:gone'], closed: [1001, 'gone'] },
+  }),
+
   // §5.4 fragmentation
   ...bothRoles({
     name: 'a text message in three fragments',

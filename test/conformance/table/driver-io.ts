@@ -6,6 +6,8 @@
  * - it returns `ws`, a WebSocket of `role` that is OPEN (its opening handshake is done, with
  *   the permessage-deflate agreement `deflate.agreed` when given, `maxPayload` applied),
  *   and `peer`, the other end of its byte stream, a Duplex;
+ * - `head` (bytes that came with the handshake) reaches `ws` as its first read, on a later
+ *   tick (after the caller attached its listeners);
  * - each `peer.write(bytes)` reaches `ws` as one read (one `onData`) on a later tick;
  * - every byte `ws` writes comes out of `peer` ('data'), in order;
  * - `peer.end()` is the peer's FIN: `ws` sees the end of its input;
@@ -24,7 +26,7 @@ import { kCore } from '../../../src/io/core';
 import { createDeflate } from '../../../src/io/deflate-glue';
 import { WebSocket } from '../../../src/io';
 import { duplexPair } from '../../helpers/duplex-pair';
-import { canonicalBytes, describeFrames, payloadText, peerBytes, reads, type Case, type DeflateSetup, type Outcome, type Role } from './script';
+import { canonicalBytes, describeFrames, payloadText, peerBytes, reads, splitHead, type Case, type DeflateSetup, type Outcome, type Role } from './script';
 
 export interface IoConnection {
   ws: WebSocket;
@@ -32,7 +34,7 @@ export interface IoConnection {
 }
 
 /** An OPEN WebSocket of `role` on an in-memory stream, and the peer's end (see the file comment). */
-export function openIoConnection(role: Role, setup: { deflate?: DeflateSetup; maxPayload?: number }): IoConnection {
+export function openIoConnection(role: Role, setup: { deflate?: DeflateSetup; maxPayload?: number; head?: Uint8Array }): IoConnection {
   const [ours, peer] = duplexPair();
   const ws = new WebSocket(null, undefined, setup.maxPayload === undefined ? {} : { maxPayload: setup.maxPayload });
   const core = ws[kCore];
@@ -51,7 +53,7 @@ export function openIoConnection(role: Role, setup: { deflate?: DeflateSetup; ma
     core.deflate = ext;
     rsv = ext.rsvMask;
   }
-  core.attach(ours, Buffer.alloc(0), role === 'server', rsv);
+  core.attach(ours, Buffer.from(setup.head ?? []), role === 'server', rsv);
   return { ws, peer };
 }
 
@@ -62,7 +64,12 @@ async function settle(): Promise<void> {
 
 /** Runs `c`; `split` 'bytes' delivers every peer byte as its own read. */
 export async function runIo(c: Case, split?: 'bytes'): Promise<Outcome> {
-  const { ws, peer } = openIoConnection(c.role, { deflate: c.deflate, maxPayload: c.maxPayload });
+  const { head, steps } = splitHead(c);
+  const { ws, peer } = openIoConnection(c.role, {
+    deflate: c.deflate,
+    maxPayload: c.maxPayload,
+    head,
+  });
   const received: Buffer[] = [];
   peer.on('data', (chunk: Buffer) => received.push(chunk));
   peer.on('error', () => undefined);
@@ -82,7 +89,7 @@ export async function runIo(c: Case, split?: 'bytes'): Promise<Outcome> {
   void closed.then(() => (isClosed = true));
   await settle();
 
-  for (const step of c.steps) {
+  for (const step of steps) {
     if ('peer' in step) {
       for (const piece of reads(peerBytes(c.role, step.peer), split === 'bytes' ? 'bytes' : step.cuts)) {
         if (isClosed) break;

@@ -26,42 +26,46 @@ import {
   WSConnection,
   type Event,
 } from '../../../src/protocol';
-import { canonicalBytes, describeFrames, payloadText, peerBytes, reads, type Case, type Outcome } from './script';
+import { canonicalBytes, describeFrames, payloadText, peerBytes, reads, splitHead, type Case, type Outcome } from './script';
 
 const latin1 = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 
-/** A WSConnection of `c.role`, OPEN, with the case's extension agreed in a real handshake. */
-function open(c: Case): WSConnection {
+/**
+ * A WSConnection of `c.role`, OPEN, with the case's extension agreed in a real handshake;
+ * `head` (the peer's first frames) rides in the handshake's read. Returns the events those
+ * frames gave.
+ */
+function open(c: Case, head: Uint8Array): { conn: WSConnection; first: Event[] } {
   const options = c.maxPayload === undefined ? {} : { maxPayload: c.maxPayload };
   const extensions = c.deflate === undefined ? [] : [new PerMessageDeflate(c.deflate.options)];
   if (c.role === 'server') {
     const conn = new WSConnection(ConnectionType.SERVER, options);
     const key = Buffer.from('table-driver-key').toString('base64');
     const offer = c.deflate === undefined ? '' : `Sec-WebSocket-Extensions: ${c.deflate.agreed}\r\n`;
-    conn.receiveData(
-      Buffer.from(`GET / HTTP/1.1\r\nHost: table\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${offer}\r\n`, 'latin1'),
-    );
-    const [request] = [...conn.events()];
-    if (!(request instanceof Request)) throw new Error(`the handshake request was not accepted: ${String(request?.type)}`);
+    const request = `GET / HTTP/1.1\r\nHost: table\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${offer}\r\n`;
+    conn.receiveData(Buffer.concat([Buffer.from(request, 'latin1'), head]));
+    const [event] = [...conn.events()];
+    if (!(event instanceof Request)) throw new Error(`the handshake request was not accepted: ${String(event?.type)}`);
     conn.send(new AcceptConnection({ extensions }));
-    return conn;
+    return { conn, first: [] };
   }
   const conn = new WSConnection(ConnectionType.CLIENT, options);
   const request = latin1(conn.send(new Request({ host: 'table', target: '/', extensions })));
   const key = /sec-websocket-key: *(\S+)/i.exec(request)?.[1] ?? '';
   const agreed = c.deflate === undefined ? '' : `Sec-WebSocket-Extensions: ${c.deflate.agreed}\r\n`;
-  conn.receiveData(
-    Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n${agreed}\r\n`, 'latin1'),
-  );
-  const [accept] = [...conn.events()];
+  const response = `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptKey(key)}\r\n${agreed}\r\n`;
+  conn.receiveData(Buffer.concat([Buffer.from(response, 'latin1'), head]));
+  const events = conn.events();
+  const accept = events.next().value;
   if (!(accept instanceof AcceptConnection)) throw new Error(`the 101 was not accepted: ${String(accept?.type)}`);
   if (c.deflate !== undefined && accept.extensions.length !== 1) throw new Error('permessage-deflate was not agreed');
-  return conn;
+  return { conn, first: [...events] };
 }
 
 /** Runs `c`; `split` 'bytes' delivers every peer byte as its own read. */
 export function runSansIo(c: Case, split?: 'bytes'): Outcome {
-  const conn = open(c);
+  const { head, steps } = splitHead(c);
+  const { conn, first } = open(c, head ?? new Uint8Array(0));
   const written: Uint8Array[] = [];
   const events: string[] = [];
   let closed: [number, string] | null = null;
@@ -99,7 +103,9 @@ export function runSansIo(c: Case, split?: 'bytes'): Outcome {
     }
   };
 
-  for (const step of c.steps) {
+  // The server's events for the head come once it accepted (as a wsproto user reads them).
+  for (const e of c.role === 'server' ? conn.events() : first) handle(e);
+  for (const step of steps) {
     if ('peer' in step) {
       for (const piece of reads(peerBytes(c.role, step.peer), split === 'bytes' ? 'bytes' : step.cuts)) {
         if (conn.state === ConnectionState.CLOSED) break; // the transport is closed: no more reads

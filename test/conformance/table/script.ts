@@ -57,6 +57,12 @@ export interface Case {
   deflate?: DeflateSetup;
   maxPayload?: number;
   steps: Step[];
+  /**
+   * The first step (peer frames) arrives in the same read as the handshake (RFC 6455 §4: the
+   * peer may send frames right after its request or its 101): WSConnection's trailing data,
+   * the io connection's `head`. That read is never split.
+   */
+  withHandshake?: true;
   /** Too many bytes to also run one byte per read (the variant would only be slow). */
   large?: true;
   expect: Expected;
@@ -94,6 +100,13 @@ export interface Outcome {
 export function peerBytes(role: Role, frames: PeerFrame[]): Uint8Array {
   const peerMasks = role === 'server';
   return Buffer.concat(frames.map((f) => (f instanceof Uint8Array ? f : wire({ ...f, mask: f.mask ?? peerMasks }))));
+}
+
+/** The bytes that ride with the handshake ({@link Case.withHandshake}) and the steps after them. */
+export function splitHead(c: Case): { head: Uint8Array | undefined; steps: Step[] } {
+  const first = c.steps[0];
+  if (c.withHandshake !== true || first === undefined || !('peer' in first)) return { head: undefined, steps: c.steps };
+  return { head: peerBytes(c.role, first.peer), steps: c.steps.slice(1) };
 }
 
 /** `bytes` cut at `cuts` (offsets), or into 1-byte pieces when `cuts` is 'bytes'. */
