@@ -5,21 +5,20 @@
  * {@link openIoConnection}. Its contract, which any replacement must keep:
  * - it returns `ws`, a WebSocket of `role` that is OPEN (its opening handshake is done, with
  *   the permessage-deflate agreement `deflate.agreed` when given, `maxPayload` applied),
- *   and `peer`, the other end of its byte stream, a Duplex;
+ *   and `peer`, the other end of its byte stream ({@link PeerEnd});
  * - `head` (bytes that came with the handshake) reaches `ws` as its first read, on a later
  *   tick (after the caller attached its listeners);
- * - each `peer.write(bytes)` reaches `ws` as one read (one `onData`) on a later tick;
- * - every byte `ws` writes comes out of `peer` ('data'), in order;
+ * - each `peer.write(bytes)` reaches `ws` as one read (one `onData`), on a later tick at
+ *   the latest;
+ * - every byte `ws` writes ends up in `peer.received()`, in order, once the event loop ran;
  * - `peer.end()` is the peer's FIN: `ws` sees the end of its input;
  * - `ws` emits 'close' once both directions ended (or the stream was destroyed).
  * Today it runs on a Duplex pair (test/helpers/duplex-pair.ts) attached to the connection
- * the way the server and the client attach an upgraded socket. To move it to the transport
- * seam (issue 13), replace the body: make a MemoryTransport pair, attach one end instead of
- * `ours`, and return the other end as `peer` (or adapt `runIo`'s three uses of `peer`:
- * write, end, and reading what arrives).
+ * the way the server and the client attach an upgraded socket (`core.attach`). To move it
+ * to the transport seam (issue 13), only the body of openIoConnection changes: make a
+ * MemoryTransport pair, attach one end where `ours` is attached, and wrap the other end in
+ * a PeerEnd (write, end, collect what arrives). Nothing else in this file touches a stream.
  */
-import type { Duplex } from 'node:stream';
-
 import type { Extension } from '../../../src/extensions/extension';
 import { negotiateExtensions } from '../../../src/handshake/handshake';
 import { kCore } from '../../../src/io/core';
@@ -28,9 +27,19 @@ import { WebSocket } from '../../../src/io';
 import { duplexPair } from '../../helpers/duplex-pair';
 import { canonicalBytes, describeFrames, payloadText, peerBytes, reads, splitHead, type Case, type DeflateSetup, type Outcome, type Role } from './script';
 
+/** The peer's side of the byte stream under the WebSocket. */
+export interface PeerEnd {
+  /** Sends bytes to the WebSocket, as one read. */
+  write(bytes: Uint8Array): void;
+  /** The peer's FIN. */
+  end(): void;
+  /** Every byte the WebSocket wrote so far. */
+  received(): Buffer;
+}
+
 export interface IoConnection {
   ws: WebSocket;
-  peer: Duplex;
+  peer: PeerEnd;
 }
 
 /** An OPEN WebSocket of `role` on an in-memory stream, and the peer's end (see the file comment). */
@@ -54,7 +63,17 @@ export function openIoConnection(role: Role, setup: { deflate?: DeflateSetup; ma
     rsv = ext.rsvMask;
   }
   core.attach(ours, Buffer.from(setup.head ?? []), role === 'server', rsv);
-  return { ws, peer };
+  const received: Buffer[] = [];
+  peer.on('data', (chunk: Buffer) => received.push(chunk));
+  peer.on('error', () => undefined);
+  return {
+    ws,
+    peer: {
+      write: (bytes) => void peer.write(bytes),
+      end: () => void peer.end(),
+      received: () => Buffer.concat(received),
+    },
+  };
 }
 
 /** Lets the streams and the sender's nextTick flush run: a few turns of the event loop. */
@@ -70,9 +89,6 @@ export async function runIo(c: Case, split?: 'bytes'): Promise<Outcome> {
     maxPayload: c.maxPayload,
     head,
   });
-  const received: Buffer[] = [];
-  peer.on('data', (chunk: Buffer) => received.push(chunk));
-  peer.on('error', () => undefined);
   const events: string[] = [];
   let failed: number | null = null;
   ws.on('message', (data, isBinary) => {
@@ -111,7 +127,7 @@ export async function runIo(c: Case, split?: 'bytes'): Promise<Outcome> {
   const [code, reason] = await closed;
   await settle();
 
-  const bytes = Buffer.concat(received);
+  const bytes = peer.received();
   return {
     events,
     bytes: canonicalBytes(bytes),
