@@ -9,7 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { ClientOptions } from './client';
-import { kCore, OPEN } from './core';
+import { OPEN } from './ready-state';
+import { kConnection } from './transport-connection';
 import { ConnectError } from './errors';
 import { ConnectionClosedError } from './message-queue';
 import { WebSocketServer, type ServerOptions } from './server';
@@ -29,14 +30,14 @@ export interface ConnectOptions extends ClientOptions {
  * the queue was ever read means the caller uses events instead, so the queue is dropped.
  */
 function enableQueue(ws: WebSocket, maxQueue: number | undefined): void {
-  const core = ws[kCore];
-  core.ensureQueue(maxQueue);
+  const connection = ws[kConnection];
+  connection.ensureQueue(maxQueue);
   // 'newListener' is EventEmitter's own event, outside the typed WebSocket event map.
   const emitter = ws as unknown as EventEmitter;
   const onNewListener = (event: string | symbol): void => {
     if (event !== 'message') return;
     emitter.removeListener('newListener', onNewListener);
-    core.dropUnusedQueue();
+    connection.dropUnusedQueue();
   };
   emitter.on('newListener', onNewListener);
 }
@@ -49,10 +50,10 @@ function enableQueue(ws: WebSocket, maxQueue: number | undefined): void {
  * the error). An own property: the prototype's send, shared by all, is left as it is.
  */
 function raiseOnClosedSend(ws: WebSocket): void {
-  const core = ws[kCore];
+  const connection = ws[kConnection];
   const send = WebSocket.prototype.send;
   ws.send = function (this: WebSocket, data, options, cb) {
-    if (core.readyState > OPEN || core.closeFrameSent) throw new ConnectionClosedError(core.closeCode, core.closeReason.toString());
+    if (connection.readyState > OPEN || connection.closeFrameSent) throw new ConnectionClosedError(connection.closeCode, connection.closeReason.toString());
     return send.call(this, data, options, cb);
   };
 }

@@ -9,14 +9,12 @@
  * Node turns into one `writev`. Send callbacks are collected per batch and fired together
  * when the batch is handed to the OS; with no callback nothing is allocated per message.
  */
-import { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-
 import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
 import { MASK_KEY_POOL, takeMaskKey } from '../frames/mask-key';
 import { headerLength, writeHeader } from '../protocol/frame-writer';
 import { NotOpenError } from './errors';
 import { CLOSED } from './ready-state';
+import type { Transport } from './transport';
 
 /** A send callback: called once the bytes are handed to the OS, or with the write error. */
 export type SendCallback = (err?: Error) => void;
@@ -105,16 +103,7 @@ export class Sender {
    */
   flushListener: FlushListener | null = null;
 
-  /**
-   * Whether this socket's completed writes are known to have copied the bytes (a plain TCP
-   * or IPC socket: the kernel did). Any other Duplex may keep a chunk after its write
-   * completed (a PassThrough pushes it on), so its runs are never reused.
-   */
-  private readonly recycles: boolean;
-
-  constructor(readonly socket: Duplex) {
-    this.recycles = socket instanceof Socket && (socket as Socket & { encrypted?: boolean }).encrypted !== true;
-  }
+  constructor(readonly transport: Transport) {}
 
   /**
    * The error given to callbacks of sends that can never happen. Made when first needed:
@@ -146,12 +135,16 @@ export class Sender {
    * write of one shared buffer per client). Otherwise it queues like {@link push}.
    */
   pushShared(chunk: Uint8Array, cb: SendCallback | undefined, userBytes: number): void {
-    const socket = this.socket;
-    if (this.queuedBytes !== 0 || this.corks !== 0 || this.scheduled || this.dead || this.ending || socket.destroyed || !socket.writable) {
+    const transport = this.transport;
+    if (this.queuedBytes !== 0 || this.corks !== 0 || this.scheduled || this.dead || this.ending || !transport.writable) {
       this.push(chunk, cb, userBytes);
       return;
     }
-    socket.write(chunk, cb === undefined ? undefined : (err?: Error | null) => (err ? cb(err) : cb()));
+    // Nothing is queued, so `chunks` is empty: it carries this one chunk (no array per write).
+    const chunks = this.chunks;
+    chunks.push(chunk);
+    transport.write(chunks, cb === undefined ? undefined : (err?: Error | null) => (err ? cb(err) : cb()));
+    chunks.length = 0;
     if (this.flushListener !== null) this.flushListener.afterFlush();
   }
 
@@ -358,30 +351,23 @@ export class Sender {
     const run = this.run;
     this.run = null;
     this.runStart = this.runPos = 0;
-    const socket = this.socket;
-    if (socket.destroyed || !socket.writable) {
+    const transport = this.transport;
+    if (!transport.writable) {
       this.dead = true;
       chunks.length = 0;
       if (callbacks !== null) process.nextTick(runCallbacks, callbacks, this.closedError);
       return;
     }
     const done = callbacks === null ? undefined : (err?: Error | null) => runCallbacks(callbacks, err);
-    if (n === 1) {
-      socket.write(chunks[0]!, done);
-    } else {
-      // cork() makes the socket hand every chunk to the OS in one writev.
-      socket.cork();
-      for (let i = 0; i < n - 1; i++) socket.write(chunks[i]!);
-      socket.write(chunks[n - 1]!, done);
-      socket.uncork();
-    }
+    // One batch: one writev where the transport has it.
+    transport.write(chunks, done);
     // write() runs no user code synchronously; splice anyway rather than drop a frame.
     if (chunks.length === n) chunks.length = 0;
     else chunks.splice(0, n);
     // An empty write buffer right after write() means the writes completed synchronously
     // (the kernel took the bytes; a Writable releases a chunk only when its write is done),
     // so nothing refers to the run's bytes any more and another batch may overwrite them.
-    if (run !== null && this.recycles && run.length === RUN_SIZE && socket.writableLength === 0 && freeRuns.length < MAX_FREE_RUNS) {
+    if (run !== null && transport.reusesWrittenChunks && run.length === RUN_SIZE && transport.bufferedBytes === 0 && freeRuns.length < MAX_FREE_RUNS) {
       freeRuns.push(run);
     }
     if (this.ending) this.finishEnd();
@@ -390,7 +376,6 @@ export class Sender {
 
   private finishEnd(): void {
     this.ending = false;
-    const socket = this.socket;
-    if (!socket.destroyed && socket.writable) socket.end();
+    if (this.transport.writable) this.transport.end();
   }
 }
