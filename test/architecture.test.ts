@@ -106,6 +106,33 @@ describe('architecture of src/', () => {
     expect([...new Set(cycles(graph))].sort()).toEqual([]);
   });
 
+  it('reaches sockets in io/ only through the transport seam (issue 13)', () => {
+    // The connection (transport-connection.ts, sending-connection.ts, receiver.ts, sender.ts)
+    // and the façade talk to a Transport (io/transport.ts); only the transports, the opening
+    // handshake (before a transport exists) and createWebSocketStream (a Duplex of its own)
+    // import Node's stream modules. AddressInfo (a plain type) is not a socket.
+    const allowed = new Set([
+      'io/node-stream-transport.ts',
+      'io/client.ts',
+      'io/server.ts',
+      'io/server-options.ts',
+      'io/server-upgrade.ts',
+      'io/server-handshake.ts',
+      'io/stream.ts',
+    ]);
+    const NODE_STREAM = /from\s+'node:(net|tls|stream|http2|dgram)'/g;
+    const wrong: string[] = [];
+    for (const file of files) {
+      const r = rel(file);
+      if (!r.startsWith('io/') || allowed.has(r)) continue;
+      for (const m of fs.readFileSync(file, 'utf8').matchAll(NODE_STREAM)) {
+        const line = fs.readFileSync(file, 'utf8').split('\n').find((l) => l.includes(m[0]))!;
+        if (!/^import type \{ AddressInfo \} from 'node:net';$/.test(line.trim())) wrong.push(`${r}: ${line.trim()}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
   it(`keeps every module under ~${MAX_LINES} lines`, () => {
     const long = files
       .map((file) => ({ file: rel(file), lines: fs.readFileSync(file, 'utf8').split('\n').length - 1 }))
