@@ -82,11 +82,12 @@ export class ReceivePath {
   }
 
   /**
-   * One socket read: one parse, and everything sent meanwhile (echoes, pongs in the order
+   * One transport read: one parse, and everything sent meanwhile (echoes, pongs in the order
    * of their pings, a close echo) leaves in one write.
    *
    * An exception thrown by a listener ('message', 'ping', 'pong', 'frame', 'error')
-   * propagates from here, i.e. from the socket's 'data' callback, uncaught, as with ws.
+   * propagates from here, i.e. from the transport's onData (a socket's 'data' callback),
+   * uncaught, as with ws.
    * First our state is made consistent: the frames after it in this read are lost, so the
    * connection cannot go on and is failed (1011) unless it was already closing, and what
    * was queued is written.
@@ -159,7 +160,7 @@ export class ReceivePath {
    * `fragments` is the message), so that what a message holds is about its own bytes:
    * - small ones are copied into the run (empty ones add nothing);
    * - a large one is kept as the view it is only if it is most of the buffer it views: a
-   *   view keeps its whole socket chunk alive, and control frames (not counted by
+   *   view keeps its whole transport chunk alive, and control frames (not counted by
    *   maxFragments) could fill the rest of each chunk — 4 KiB fragments each followed by
    *   60 KiB of pings would otherwise pin 16x the message's size. Otherwise it is copied
    *   (Buffer.from does not pool at this size).

@@ -1,5 +1,5 @@
 /**
- * The outbound queue of one connection: frames queued while handling one socket read, or
+ * The outbound queue of one connection: frames queued while handling one transport read, or
  * during one tick, leave in one write.
  *
  * Why: the cost that separates fast WebSocket servers from ws is per message, not per byte —
@@ -77,7 +77,7 @@ export class Sender {
   private runStart = 0;
   private runPos = 0;
   /**
-   * Bytes queued and not yet handed to the socket: wire bytes, headers and frames of our own
+   * Bytes queued and not yet handed to the transport: wire bytes, headers and frames of our own
    * (close, automatic pongs, the 101 response) included. The memory the queue holds, so the
    * backpressure limits count these.
    */
@@ -92,9 +92,9 @@ export class Sender {
   scheduled = false;
   /** While > 0, queued frames wait for {@link uncork} instead of a tick. */
   private corks = 0;
-  /** end() was called: after the last flush, the socket's writable side is ended. */
+  /** end() was called: after the last flush, the transport's writable side is ended. */
   private ending = false;
-  /** The socket is gone: everything queued is dropped, callbacks get `closedError`. */
+  /** The transport is gone: everything queued is dropped, callbacks get `closedError`. */
   private dead = false;
   private closedErrorMade: Error | null = null;
   /**
@@ -295,7 +295,7 @@ export class Sender {
     }
   }
 
-  /** Holds frames back until {@link uncork}; used around the handling of one socket read. */
+  /** Holds frames back until {@link uncork}; used around the handling of one transport read. */
   cork(): void {
     this.corks++;
   }
@@ -305,14 +305,14 @@ export class Sender {
     if (this.corks > 0 && --this.corks === 0 && !this.scheduled && this.queuedBytes > 0) this.flush();
   }
 
-  /** After everything queued so far is written, end the socket's writable side (TCP FIN). */
+  /** After everything queued so far is written, end the transport's writable side (TCP FIN). */
   end(): void {
     this.ending = true;
     if (this.queuedBytes === 0 && !this.scheduled) this.finishEnd();
   }
 
   /**
-   * The socket is gone or being destroyed: drop what is queued; pending callbacks get the
+   * The transport is gone or being destroyed: drop what is queued; pending callbacks get the
    * error (ws passes an error to callbacks of sends that could not happen).
    */
   kill(err?: Error): void {
@@ -328,12 +328,12 @@ export class Sender {
     if (callbacks !== null) process.nextTick(runCallbacks, callbacks, err ?? this.closedError);
   }
 
-  /** Whether the socket is gone. */
+  /** Whether the transport is gone. */
   get isDead(): boolean {
     return this.dead;
   }
 
-  /** Hands everything queued to the socket now. */
+  /** Hands everything queued to the transport now: one `Transport.write` of the batch. */
   flush(): void {
     if (this.queuedBytes === 0 || this.dead) {
       if (this.ending) this.finishEnd();
@@ -347,7 +347,7 @@ export class Sender {
     this.queuedUserBytes = 0;
     this.callbacks = null;
     // The run goes with the batch (an idle connection holds none). It can be reused once
-    // the socket is done with its bytes: see the end of this method.
+    // the transport is done with its bytes: see the end of this method.
     const run = this.run;
     this.run = null;
     this.runStart = this.runPos = 0;
