@@ -120,7 +120,7 @@ export abstract class SendingConnection implements FlushListener {
    * Sends a message, or a fragment of one (`fin: false`, RFC 6455 §5.4), compressing a
    * whole message when permessage-deflate is in use and it is large enough (RFC 7692 §6:
    * RSV1 on its first frame). Returns whether the caller may keep sending (false: wait for
-   * 'drain'). The caller checked {@link canSend}.
+   * 'drain'). The caller checked that no close frame was sent (§5.5.1: nothing after it).
    */
   send(data: Uint8Array | string, options: SendOptions | undefined, cb: SendCallback | undefined): boolean {
     const fin = options?.fin !== false;
