@@ -9,7 +9,8 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 import type { ClientOptions } from './client';
-import { CLOSED, kCore, OPEN } from './core';
+import { CLOSED, OPEN } from './ready-state';
+import { kConnection } from './transport-connection';
 import { ConnectError } from './errors';
 import { ConnectionClosedError } from './message-queue';
 import { backoff, reconnectPolicy } from './reconnect-policy';
@@ -30,14 +31,14 @@ export interface ConnectOptions extends ClientOptions {
  * the queue was ever read means the caller uses events instead, so the queue is dropped.
  */
 function enableQueue(ws: WebSocket, maxQueue: number | undefined): void {
-  const core = ws[kCore];
-  core.ensureQueue(maxQueue);
+  const connection = ws[kConnection];
+  connection.ensureQueue(maxQueue);
   // 'newListener' is EventEmitter's own event, outside the typed WebSocket event map.
   const emitter = ws as unknown as EventEmitter;
   const onNewListener = (event: string | symbol): void => {
     if (event !== 'message') return;
     emitter.removeListener('newListener', onNewListener);
-    core.dropUnusedQueue();
+    connection.dropUnusedQueue();
   };
   emitter.on('newListener', onNewListener);
 }
@@ -50,10 +51,10 @@ function enableQueue(ws: WebSocket, maxQueue: number | undefined): void {
  * the error). An own property: the prototype's send, shared by all, is left as it is.
  */
 function raiseOnClosedSend(ws: WebSocket): void {
-  const core = ws[kCore];
+  const connection = ws[kConnection];
   const send = WebSocket.prototype.send;
   ws.send = function (this: WebSocket, data, options, cb) {
-    if (core.readyState > OPEN || core.closeFrameSent) throw new ConnectionClosedError(core.closeCode, core.closeReason.toString());
+    if (connection.readyState > OPEN || connection.closeFrameSent) throw new ConnectionClosedError(connection.closeCode, connection.closeReason.toString());
     return send.call(this, data, options, cb);
   };
 }
@@ -112,10 +113,10 @@ async function* reconnecting(url: string | URL, options: ConnectOptions, first: 
       // The body is done with this connection (or left the loop): it is closed before the
       // next one opens, so that there is never more than one. Unread messages are dropped:
       // a full queue pauses reading, and the peer's close frame must still be read (§7.1.2).
-      const core = ws[kCore];
-      if (core.queue?.isPausing) {
-        core.queue = null;
-        core.resume();
+      const connection = ws[kConnection];
+      if (connection.queue?.isPausing) {
+        connection.queue = null;
+        connection.resume();
       }
       if (ws.readyState !== CLOSED) ws.close(1000);
       code = (await ws.closed).code;

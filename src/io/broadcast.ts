@@ -7,20 +7,24 @@
  */
 import { writeHeader, headerLength } from '../protocol/frame-writer';
 import { Opcode } from '../frames/frame';
-import { kCore, OPEN } from './core';
-import { preparedFrameSent } from './diagnostics';
+import type { MessageCompressor } from './deflate-glue';
 import type { SendCallback } from './sender';
-import { toBytes, type SendData } from './send-data';
-import type { WebSocket } from './websocket';
+import { toBytes, type SendData, type SendOptions } from './send-data';
+import type { SharedFrames } from './sending-connection';
+import { kConnection, type TransportConnection } from './transport-connection';
 
-/** Options of {@link PreparedMessage} and `WebSocketServer#broadcast`. */
-export interface BroadcastOptions {
+/** Options of {@link PreparedMessage} and of `publish()`. */
+export interface PublishOptions {
   /** Send as binary (default: true unless the data is a string). */
   binary?: boolean;
   /** Compress for clients that negotiated permessage-deflate (default true). */
   compress?: boolean;
-  /** broadcast() only: send to the clients for which this returns true. */
-  filter?: (client: WebSocket) => boolean;
+}
+
+/** What a message is sent to: a WebSocket, seen from below (no import of the façade). */
+export interface BroadcastTarget {
+  readonly [kConnection]: TransportConnection;
+  send(data: SendData, options: SendOptions, cb?: SendCallback): boolean;
 }
 
 function bytesOf(data: SendData): Uint8Array {
@@ -39,7 +43,7 @@ function frame(b0: number, payload: Uint8Array): Buffer {
 }
 
 /** A message prepared once for sending to many connections. */
-export class PreparedMessage {
+export class PreparedMessage implements SharedFrames {
   /** The payload (UTF-8 for text). */
   readonly data: Uint8Array;
   readonly binary: boolean;
@@ -47,7 +51,7 @@ export class PreparedMessage {
   private plain: Buffer | null = null;
   private compressed: Map<string, Buffer> | null = null;
 
-  constructor(data: SendData, options: BroadcastOptions = {}) {
+  constructor(data: SendData, options: PublishOptions = {}) {
     this.binary = options.binary ?? !(typeof data === 'string' || typeof data === 'number');
     this.compress = options.compress !== false;
     // Copied once: the caller may reuse its buffer, every connection shares this one.
@@ -59,34 +63,23 @@ export class PreparedMessage {
     return (this.plain ??= frame(0x80 | (this.binary ? Opcode.BINARY : Opcode.TEXT), this.data));
   }
 
+  /** The frame compressed by `deflate` (cached per compressor key: compressed once). */
+  compressedFrame(key: string, deflate: MessageCompressor): Buffer {
+    const cache = (this.compressed ??= new Map());
+    let cached = cache.get(key);
+    if (cached === undefined) {
+      cached = frame(0xc0 | (this.binary ? Opcode.BINARY : Opcode.TEXT), deflate.compressMessage(this.data));
+      cache.set(key, cached);
+    }
+    return cached;
+  }
+
   /**
-   * Queues the message on `ws`. Server-side connections get the shared frame bytes; a client
-   * connection (which must mask with its own keys, RFC 6455 §5.3) or one whose compressor
-   * keeps context between messages gets an ordinary send. Returns send()'s backpressure hint.
+   * Queues the message on `ws`: the shared frame bytes where the connection can take them
+   * (TransportConnection#sendShared), else an ordinary send. Returns send()'s backpressure
+   * hint.
    */
-  sendTo(ws: WebSocket, cb?: SendCallback): boolean {
-    const core = ws[kCore];
-    if (!core.isServer || core.readyState !== OPEN || core.closeFrameSent || core.sendingFragmented !== 0) {
-      return ws.send(this.data, { binary: this.binary, compress: this.compress }, cb);
-    }
-    let bytes = this.frame;
-    const deflate = core.deflate;
-    if (deflate !== null && this.compress && this.data.length >= (deflate.threshold ?? 1024)) {
-      const key = deflate.sharedKey ?? null;
-      // With context takeover the output depends on earlier messages: compress per connection.
-      if (key === null) return ws.send(this.data, { binary: this.binary, compress: true }, cb);
-      const cache = (this.compressed ??= new Map());
-      let cached = cache.get(key);
-      if (cached === undefined) {
-        cached = frame(0xc0 | (this.binary ? Opcode.BINARY : Opcode.TEXT), deflate.compressMessage(this.data));
-        cache.set(key, cached);
-      }
-      bytes = cached;
-    }
-    const queued = core.sender!.queuedBytes;
-    const written = core.socket!.writableLength;
-    preparedFrameSent(core, bytes);
-    core.sender!.pushShared(bytes, cb, this.data.length);
-    return core.afterSend(queued, written);
+  sendTo(ws: BroadcastTarget, cb?: SendCallback): boolean {
+    return ws[kConnection].sendShared(this, cb) ?? ws.send(this.data, { binary: this.binary, compress: this.compress }, cb);
   }
 }

@@ -17,7 +17,9 @@ import type { Extension } from '../extensions/extension';
 import { buildClientRequest, checkServerResponse } from '../handshake/handshake';
 import { Response } from '../handshake/http11';
 import { parseTarget, type Target, wsHandshakeMessage } from './client-url';
-import { CLOSED, CLOSING, CONNECTING, type Core, kCore } from './core';
+import { CLOSED, CONNECTING } from './ready-state';
+import { NodeStreamTransport } from './node-stream-transport';
+import { kConnection, type TransportConnection } from './transport-connection';
 import { createDeflate, type PerMessageDeflateOptions } from './deflate-glue';
 import {
   ConnectError,
@@ -74,7 +76,7 @@ export interface ClientOptions
 
 /** What a WebSocket must offer for the client code (the façade, seen from below). */
 interface ClientSocket {
-  readonly [kCore]: Core;
+  readonly [kConnection]: TransportConnection;
   _url: string;
   emit<K extends keyof WebSocketEventMap>(event: K, ...args: WebSocketEventMap[K]): boolean;
   listenerCount(event: string): number;
@@ -169,8 +171,8 @@ function request(
   beforeSend?: (req: http.ClientRequest) => void,
 ): void {
   const pending = pendingOf.get(ws)!;
-  const core = ws[kCore];
-  const deflate = options.perMessageDeflate === false ? null : createDeflate(options.perMessageDeflate === true ? {} : options.perMessageDeflate ?? {}, false, core.options.maxPayload);
+  const connection = ws[kConnection];
+  const deflate = options.perMessageDeflate === false ? null : createDeflate(options.perMessageDeflate === true ? {} : options.perMessageDeflate ?? {}, false, connection.options.maxPayload);
   const extensions: Extension[] = deflate === null ? [] : [deflate];
   if (target.auth !== undefined && !extra.some(([n]) => n.toLowerCase() === 'authorization')) {
     extra = [...extra, ['Authorization', `Basic ${Buffer.from(target.auth).toString('base64')}`]];
@@ -273,7 +275,7 @@ function request(
       return;
     }
     ws.emit('upgrade', res);
-    if (core.readyState !== CONNECTING) {
+    if (connection.readyState !== CONNECTING) {
       socket.destroy();
       return;
     }
@@ -290,14 +292,12 @@ function request(
     pendingOf.delete(ws);
     const used = result.extensions.length > 0 ? deflate : null;
     if (used === null) deflate?.dispose?.();
-    core.protocol = result.subprotocol ?? '';
-    core.extensions = used === null ? '' : res.headers['sec-websocket-extensions'] ?? '';
-    core.deflate = used;
-    core.attach(socket, head, false, used === null ? 0 : used.rsvMask);
+    connection.setNegotiated(result.subprotocol ?? '', used === null ? '' : res.headers['sec-websocket-extensions'] ?? '', used);
+    connection.attach(new NodeStreamTransport(socket), head, 'client');
     try {
       ws.emit('open');
     } catch (err) {
-      core.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
+      connection.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
     }
   });
   if (beforeSend !== undefined) {
@@ -395,21 +395,13 @@ function tlsConnect(options: tls.ConnectionOptions & { path?: string }): tls.TLS
  * otherwise, we do not crash the process), then 'close' with 1006.
  */
 export function abortClientHandshake(ws: ClientSocket, err: Error): void {
-  const core = ws[kCore];
+  const connection = ws[kConnection];
   const pending = pendingOf.get(ws);
-  if (core.readyState === CLOSED || pending === undefined || pending.aborted) return;
+  if (connection.readyState === CLOSED || pending === undefined || pending.aborted) return;
   pending.aborted = true;
   pending.timer?.cancel();
   pendingOf.delete(ws);
   pending.request?.destroy();
   pending.tunnel?.destroy();
-  core.readyState = CLOSING;
-  process.nextTick(finishAbort, ws, core, err);
-}
-
-function finishAbort(ws: ClientSocket, core: Core, err: Error): void {
-  core.emitError(err, false);
-  core.readyState = CLOSED;
-  core.closeCode = 1006;
-  core.finishClosed();
+  connection.abortHandshake(err);
 }

@@ -45,6 +45,8 @@ export interface MessageCompressor {
   readonly sharedKey?: string | null;
   /** Messages shorter than this are sent uncompressed (ws's `threshold`). */
   readonly threshold?: number;
+  /** The RSV bits its frames may carry (RFC 7692 §6: RSV1), for the frame reader. */
+  readonly rsvMask: number;
   /** Frees the zlib streams. */
   dispose?(): void;
 }

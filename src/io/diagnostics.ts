@@ -6,14 +6,13 @@
  * Cost when nobody listens: each publishing function first checks `hasSubscribers` (and the
  * debug log its `enabled` flag) and returns before building anything, so the per-frame hooks
  * allocate nothing. The counters are plain number fields on an object the server shares with
- * its connections (`Core#stats`, null on client connections).
+ * its connections (`TransportConnection#stats`, null on client connections).
  */
 import * as dc from 'node:diagnostics_channel';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { debuglog } from 'node:util';
 
-import type { Core } from './core';
 
 /** The channels, by name (docs/diagnostics.md). */
 export const channels = Object.freeze({
@@ -79,6 +78,29 @@ export interface CloseDiagnostic {
 /** `NODE_DEBUG=wscore`: handshakes, closes and errors (no frames: see the channels for those). */
 const debug = debuglog('wscore');
 
+/**
+ * What the per-frame and error hooks read of a connection (its send side, ./sending-connection.ts,
+ * satisfies it): declared here so that this module sits below the connection and its
+ * receive path, which both call it.
+ */
+export interface CountedConnection {
+  readonly owner: unknown;
+  readonly isServer: boolean;
+  /** The server's counters (stats()); null on a client connection. */
+  stats: ServerCounters | null;
+}
+
+/** What the open, close and counter hooks read of a connection (TransportConnection). */
+export interface DiagnosticSubject extends CountedConnection {
+  readonly protocol: string;
+  readonly extensions: string;
+  readonly closeFrameSent: boolean;
+  readonly closeFrameReceived: boolean;
+  readonly closeCode: number;
+  readonly closeReason: Buffer;
+  readonly sender: { stats: ServerCounters | null } | null;
+}
+
 /** The counters of one WebSocketServer, shared with its connections (plain increments). */
 export class ServerCounters {
   /** Connections accepted since the server started. */
@@ -129,57 +151,57 @@ export function serverReject(socket: Duplex, statusCode: number, message: string
   if (channels.serverReject.hasSubscribers) channels.serverReject.publish({ socket, statusCode, message } satisfies RejectDiagnostic);
 }
 
-export function opened(core: Core): void {
-  if (debug.enabled) debug('open (%s) protocol=%j extensions=%j', core.isServer ? 'server' : 'client', core.protocol, core.extensions);
+export function opened(connection: DiagnosticSubject): void {
+  if (debug.enabled) debug('open (%s) protocol=%j extensions=%j', connection.isServer ? 'server' : 'client', connection.protocol, connection.extensions);
   if (channels.open.hasSubscribers) {
-    channels.open.publish({ websocket: core.owner, isServer: core.isServer, protocol: core.protocol, extensions: core.extensions } satisfies OpenDiagnostic);
+    channels.open.publish({ websocket: connection.owner, isServer: connection.isServer, protocol: connection.protocol, extensions: connection.extensions } satisfies OpenDiagnostic);
   }
 }
 
 /** A frame from the peer; `info` is header byte 0 (FIN, RSV, opcode) plus reader flags. */
-export function frameReceived(core: Core, info: number, payload: Uint8Array): void {
-  const stats = core.stats;
+export function frameReceived(connection: CountedConnection, info: number, payload: Uint8Array): void {
+  const stats = connection.stats;
   // A data frame with FIN completes a message (RFC 6455 §5.4).
   if (stats !== null && (info & 0x88) === 0x80) stats.messagesIn++;
-  if (channels.frameReceived.hasSubscribers) publishFrame(channels.frameReceived, core, info, payload);
+  if (channels.frameReceived.hasSubscribers) publishFrame(channels.frameReceived, connection, info, payload);
 }
 
 /** A frame queued for the peer; `b0` is its header byte 0, `payload` as it goes (unmasked). */
-export function frameSent(core: Core, b0: number, payload: Uint8Array | string): void {
-  const stats = core.stats;
+export function frameSent(connection: CountedConnection, b0: number, payload: Uint8Array | string): void {
+  const stats = connection.stats;
   if (stats !== null && (b0 & 0x88) === 0x80) stats.messagesOut++;
-  if (channels.frameSent.hasSubscribers) publishFrame(channels.frameSent, core, b0, typeof payload === 'string' ? Buffer.from(payload) : payload);
+  if (channels.frameSent.hasSubscribers) publishFrame(channels.frameSent, connection, b0, typeof payload === 'string' ? Buffer.from(payload) : payload);
 }
 
 /** A pre-framed message (broadcast): header byte 0 and the payload are read from `frame`. */
-export function preparedFrameSent(core: Core, frame: Uint8Array): void {
-  const stats = core.stats;
+export function preparedFrameSent(connection: CountedConnection, frame: Uint8Array): void {
+  const stats = connection.stats;
   if (stats !== null) stats.messagesOut++;
   if (!channels.frameSent.hasSubscribers) return;
   const len = frame[1]! & 0x7f;
   const header = len === 127 ? 10 : len === 126 ? 4 : 2;
-  publishFrame(channels.frameSent, core, frame[0]!, frame.subarray(header));
+  publishFrame(channels.frameSent, connection, frame[0]!, frame.subarray(header));
 }
 
-function publishFrame(channel: dc.Channel, core: Core, b0: number, payload: Uint8Array): void {
-  channel.publish({ websocket: core.owner, opcode: b0 & 0x0f, fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, payload } satisfies FrameDiagnostic);
+function publishFrame(channel: dc.Channel, connection: CountedConnection, b0: number, payload: Uint8Array): void {
+  channel.publish({ websocket: connection.owner, opcode: b0 & 0x0f, fin: (b0 & 0x80) !== 0, rsv: (b0 >> 4) & 7, payload } satisfies FrameDiagnostic);
 }
 
-export function errored(core: Core, error: Error): void {
-  if (debug.enabled) debug('error (%s): %s', core.isServer ? 'server' : 'client', error.message);
-  if (channels.error.hasSubscribers) channels.error.publish({ websocket: core.owner, error } satisfies ErrorDiagnostic);
+export function errored(connection: CountedConnection, error: Error): void {
+  if (debug.enabled) debug('error (%s): %s', connection.isServer ? 'server' : 'client', error.message);
+  if (channels.error.hasSubscribers) channels.error.publish({ websocket: connection.owner, error } satisfies ErrorDiagnostic);
 }
 
 /** A server connection is attached: it counts in its server's counters from now on. */
-export function attachCounters(core: Core, counters: ServerCounters): void {
+export function attachCounters(connection: DiagnosticSubject, counters: ServerCounters): void {
   counters.accepted++;
-  core.stats = counters;
-  core.sender!.stats = counters;
+  connection.stats = counters;
+  connection.sender!.stats = counters;
 }
 
 /** Bytes read from a connection's socket. */
-export function bytesRead(core: Core, n: number): void {
-  if (core.stats !== null) core.stats.bytesIn += n;
+export function bytesRead(connection: CountedConnection, n: number): void {
+  if (connection.stats !== null) connection.stats.bytesIn += n;
 }
 
 /** A snapshot for `WebSocketServer#stats()`. */
@@ -189,14 +211,14 @@ export function serverStats(counters: ServerCounters, connections: number, hands
 }
 
 /** A connection was dropped by a buffer limit (it also reports an error). */
-export function dropped(core: Core): void {
-  if (core.stats !== null) core.stats.drops++;
+export function dropped(connection: CountedConnection): void {
+  if (connection.stats !== null) connection.stats.drops++;
 }
 
-export function closed(core: Core): void {
-  const wasClean = core.closeFrameSent && core.closeFrameReceived;
-  if (debug.enabled) debug('close (%s) code=%d reason=%j clean=%s', core.isServer ? 'server' : 'client', core.closeCode, core.closeReason.toString(), wasClean);
+export function closed(connection: DiagnosticSubject): void {
+  const wasClean = connection.closeFrameSent && connection.closeFrameReceived;
+  if (debug.enabled) debug('close (%s) code=%d reason=%j clean=%s', connection.isServer ? 'server' : 'client', connection.closeCode, connection.closeReason.toString(), wasClean);
   if (channels.close.hasSubscribers) {
-    channels.close.publish({ websocket: core.owner, code: core.closeCode, reason: core.closeReason.toString(), wasClean } satisfies CloseDiagnostic);
+    channels.close.publish({ websocket: connection.owner, code: connection.closeCode, reason: connection.closeReason.toString(), wasClean } satisfies CloseDiagnostic);
   }
 }

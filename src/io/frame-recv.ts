@@ -6,12 +6,13 @@
 import { ContinuousFrame } from '../frames/continuous-frame';
 import { LocalProtocolError } from '../errors';
 import { type Frame, Opcode } from '../frames/frame';
-import { CLOSED, type Core, kCore } from './core';
+import { CLOSED } from './ready-state';
+import { kConnection, type TransportConnection } from './transport-connection';
 import { ConnectionClosedError } from './message-queue';
 
 /** What these functions need of a WebSocket (structural: no import cycle with websocket.ts). */
 export interface FrameSource {
-  readonly [kCore]: Core;
+  readonly [kConnection]: TransportConnection;
   on(event: 'frame', listener: (frame: Frame) => void): unknown;
   on(event: 'close', listener: (code: number, reason: Buffer) => void): unknown;
 }
@@ -58,33 +59,33 @@ const inboxes = new WeakMap<FrameSource, FrameInbox>();
  * ConnectionClosedError once the connection is closed and no frame is left.
  */
 export function recvFrame(ws: FrameSource): Promise<Frame> {
-  const core = ws[kCore];
-  if (!core.options.rawFrames) {
+  const connection = ws[kConnection];
+  if (!connection.options.rawFrames) {
     return Promise.reject(new LocalProtocolError('recvFrame() and recvDataFrame() need the rawFrames: true option'));
   }
   let inbox = inboxes.get(ws);
   if (inbox === undefined) {
     inbox = new FrameInbox(ws);
     inboxes.set(ws, inbox);
-    if (core.readyState === CLOSED) {
+    if (connection.readyState === CLOSED) {
       const box = inbox;
-      return core.whenClosed().then((info) => {
+      return connection.whenClosed().then((info) => {
         box.close(info.code, info.reason);
         throw box.closed;
       });
     }
   }
   const frame = inbox.frames.shift();
-  if (frame !== undefined) return Promise.resolve(withMaskBit(core, frame));
+  if (frame !== undefined) return Promise.resolve(withMaskBit(connection, frame));
   if (inbox.closed !== null) return Promise.reject(inbox.closed);
   return new Promise<Frame>((resolve, reject) => {
-    inbox.waiters.push({ resolve: (f) => resolve(withMaskBit(core, f)), reject });
+    inbox.waiters.push({ resolve: (f) => resolve(withMaskBit(connection, f)), reject });
   });
 }
 
 /** Received frames were masked exactly when we are the server (the parser enforces it, §5.1). */
-function withMaskBit(core: Core, frame: Frame): Frame {
-  frame.masked = core.isServer;
+function withMaskBit(connection: TransportConnection, frame: Frame): Frame {
+  frame.masked = connection.isServer;
   return frame;
 }
 

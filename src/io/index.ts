@@ -7,7 +7,19 @@ import { createWebSocketStream } from './stream';
 import { WebSocket } from './websocket';
 
 // ws's `WebSocket.Server` / `WebSocket.WebSocketServer` / `WebSocket.createWebSocketStream`,
-// for code written as `const WebSocket = require('ws'); new WebSocket.Server(...)`.
+// for code written as `const WebSocket = require('ws'); new WebSocket.Server(...)`. Declared
+// here (merged into the class) rather than in ./websocket.ts, which the server and the
+// stream import: the façade imports neither back.
+declare module './websocket' {
+  namespace WebSocket {
+    /** ws's alias of WebSocketServer (`new WebSocket.Server(options)`). */
+    let Server: typeof WebSocketServer;
+    /** ws's alias of WebSocketServer. */
+    let WebSocketServer: typeof import('./server').WebSocketServer;
+    /** ws's createWebSocketStream. */
+    let createWebSocketStream: typeof import('./stream').createWebSocketStream;
+  }
+}
 WebSocket.Server = WebSocketServer;
 WebSocket.WebSocketServer = WebSocketServer;
 WebSocket.WebSocket = WebSocket;
@@ -15,13 +27,15 @@ WebSocket.createWebSocketStream = createWebSocketStream;
 
 export { WebSocket, WebSocketServer, createWebSocketStream };
 export type { SendData, SendOptions, CloseInfo } from './websocket';
-export type { ServerOptions, WebSocketServerEventMap, VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server';
+export type { ServerOptions, WebSocketServerEventMap } from './server-options';
+export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
 export type { ClientOptions } from './client';
 export { connect, serve, type ConnectOptions, type Connecting, type ServeOptions, type AsyncServer } from './async';
 export { isRetryable, type ReconnectOptions } from './reconnect-policy';
 export type { ProxyOption } from './proxy';
-export { PreparedMessage, type BroadcastOptions } from './broadcast';
-export { TopicRegistry, MAX_TOPIC_LENGTH, type PublishOptions, type TopicStats } from './topics';
+export { PreparedMessage, type PublishOptions } from './broadcast';
+export type { BroadcastOptions } from './server-options';
+export { TopicRegistry, MAX_TOPIC_LENGTH, type TopicStats } from './topics';
 export { ConnectionClosedError, type Message } from './message-queue';
 export {
   ConnectError,

@@ -10,7 +10,22 @@ import {
   DEFAULT_MAX_PAYLOAD,
   DEFAULT_MAX_PENDING_AUTO_PONGS,
 } from '../limits';
-import type { CoreOptions } from './core';
+
+/** The connection options a connection reads, checked and defaulted ({@link connectionSettings}). */
+export interface ConnectionSettings {
+  maxPayload: number;
+  /** 0: no limit (the parser's convention). */
+  maxFragments: number;
+  closeTimeout: number;
+  highWaterMark: number;
+  maxBufferedAmount: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  rawFrames: boolean;
+  autoPong: boolean;
+  /** Infinity: no limit. */
+  maxPendingAutoPongs: number;
+}
 
 /** The heartbeat: ping every `interval` ms, terminate when no pong came within `timeout` ms. */
 export interface HeartbeatOptions {
@@ -80,23 +95,23 @@ function positive(name: string, value: number | undefined, fallback: number, all
 
 /**
  * Checked options by the frozen object they were read from: a server passes one frozen
- * object for every connection, which then share one CoreOptions instead of a copy each.
+ * object for every connection, which then share one ConnectionSettings instead of a copy each.
  * (Only frozen inputs: a caller's mutable options object may change between connections.)
  */
-const checked = new WeakMap<ConnectionOptions, CoreOptions>();
+const checked = new WeakMap<ConnectionOptions, ConnectionSettings>();
 
 /** Reads and checks the connection options (throws RangeError on nonsense). */
-export function coreOptions(o: ConnectionOptions = {}): CoreOptions {
-  if (!Object.isFrozen(o)) return readCoreOptions(o);
+export function connectionSettings(o: ConnectionOptions = {}): ConnectionSettings {
+  if (!Object.isFrozen(o)) return readConnectionSettings(o);
   let out = checked.get(o);
   if (out === undefined) {
-    out = Object.freeze(readCoreOptions(o));
+    out = Object.freeze(readConnectionSettings(o));
     checked.set(o, out);
   }
   return out;
 }
 
-function readCoreOptions(o: ConnectionOptions): CoreOptions {
+function readConnectionSettings(o: ConnectionOptions): ConnectionSettings {
   let interval = 0;
   let timeout = 0;
   if (o.heartbeat !== undefined) {

@@ -1,6 +1,6 @@
 /**
  * The readyState values of a connection (WHATWG HTML §9.3.1 "The WebSocket interface", as
- * ws). A module of their own so that the sender can name them without importing core.ts,
+ * ws). A module of their own so that the sender can name them without importing the connection,
  * which imports the sender.
  */
 

@@ -1,21 +1,47 @@
 /**
- * The receive path of a connection: socket chunks -> FrameReader (one backend parse per
- * chunk) -> frames -> messages and control frames (RFC 6455 §5.4-§5.6, §6.2).
+ * The receive path of a connection: transport chunks -> FrameReader (one backend parse per
+ * chunk) -> frames -> messages and control frames (RFC 6455 §5.4-§5.6, §6.2), reported to a
+ * {@link ReceiveSink} (the connection).
  *
- * Per chunk the connection's sender is corked, so every frame queued while the chunk's
- * messages are handled (echoes, pongs, the close echo) leaves in one write.
+ * Per chunk the sink is corked, so every frame queued while the chunk's messages are
+ * handled (echoes, pongs, the close echo) leaves in one write.
  */
 import { backend } from '../backend';
 import { ParseFailed, RemoteProtocolError } from '../errors';
 import { Frame, Opcode } from '../frames/frame';
-import { FrameInfo } from '../protocol/reader';
-import type { Core } from './core';
-import { bytesRead, frameReceived } from './diagnostics';
-import { markListenerError, wasThrownByListener } from './listener-error';
+import { FrameInfo, FrameReader, type FrameReaderOptions } from '../protocol/reader';
+import { bytesRead, frameReceived, type CountedConnection } from './diagnostics';
+import { wasThrownByListener } from './listener-error';
 import { toWsError } from './errors';
 import { INVALID_UTF8_MESSAGE } from '../error-codes';
-import type { RawData } from './events';
-import type { Message } from './message-queue';
+import type { MessageCompressor } from './deflate-glue';
+import type { BinaryType, RawData } from './events';
+
+/**
+ * Where a {@link ReceivePath} reports (the connection), as the sender reports to its
+ * FlushListener: one object, no closures. What a `received*` method's listeners throw
+ * propagates (marked with markListenerError).
+ */
+export interface ReceiveSink extends CountedConnection {
+  /** False once a close frame arrived or the connection failed: nothing more is processed. */
+  readonly receiving: boolean;
+  readonly binaryType: BinaryType;
+  /** The negotiated permessage-deflate (RFC 7692), or null. */
+  readonly deflate: MessageCompressor | null;
+  readonly options: { readonly maxPayload: number; readonly rawFrames: boolean };
+  /** Held around one read, so that what is sent meanwhile leaves in one write. */
+  cork(): void;
+  uncork(): void;
+  receivedMessage(data: RawData, isBinary: boolean): void;
+  receivedPing(payload: Buffer): void;
+  receivedPong(payload: Buffer): void;
+  /** The peer's close frame (§5.5.1); its payload was validated by the reader (§7.4). */
+  receivedClose(payload: Buffer): void;
+  /** Every frame as it arrived (the `rawFrames` option). */
+  receivedFrame(frame: Frame): void;
+  /** Fails the connection (§7.1.7); see TransportConnection#fail. */
+  fail(code: number, reason: string, err: Error | null, isHandlerError: boolean): void;
+}
 
 /**
  * Fragments shorter than this are copied into a run buffer of the message instead of kept
@@ -29,13 +55,14 @@ const SMALL_FRAGMENT = 4096;
 /** Size of a run buffer collecting small fragments. */
 const FRAGMENT_RUN = 16 * 1024;
 
-/** The FrameReader's per-frame handler, shared by every connection (`this` is the Receiver). */
-function receiverFrame(this: Receiver, info: number, payload: Uint8Array): void {
+/** The FrameReader's per-frame handler, shared by every connection (`this` is the ReceivePath). */
+function receiverFrame(this: ReceivePath, info: number, payload: Uint8Array): void {
   this.frame(info, payload as Buffer);
 }
 
-/** @internal The receive path of one {@link Core}. */
-export class Receiver {
+/** @internal The receive path of one connection: it owns the connection's FrameReader. */
+export class ReceivePath {
+  readonly reader: FrameReader;
   private fragments: Buffer[] | null = null;
   /**
    * Run buffer of small fragments of the message in progress: run[runStart..runFill) holds
@@ -48,46 +75,51 @@ export class Receiver {
   private fragmentCompressed = false;
   private fragmentBytes = 0;
 
-  constructor(private readonly core: Core) {}
+  constructor(
+    private readonly sink: ReceiveSink,
+    readerOptions: FrameReaderOptions,
+  ) {
+    this.reader = new FrameReader(readerOptions);
+  }
 
   /**
-   * One socket read: one parse, and everything sent meanwhile (echoes, pongs in the order
+   * One transport read: one parse, and everything sent meanwhile (echoes, pongs in the order
    * of their pings, a close echo) leaves in one write.
    *
    * An exception thrown by a listener ('message', 'ping', 'pong', 'frame', 'error')
-   * propagates from here, i.e. from the socket's 'data' callback, uncaught, as with ws.
+   * propagates from here, i.e. from the transport's onData (a socket's 'data' callback),
+   * uncaught, as with ws.
    * First our state is made consistent: the frames after it in this read are lost, so the
    * connection cannot go on and is failed (1011) unless it was already closing, and what
    * was queued is written.
    */
   onData(chunk: Buffer): void {
-    const core = this.core;
-    if (!core.receiving) return;
-    bytesRead(core, chunk.length);
-    const sender = core.sender!;
-    sender.cork();
+    const sink = this.sink;
+    if (!sink.receiving) return;
+    bytesRead(sink, chunk.length);
+    sink.cork();
     try {
-      core.reader!.feed(chunk, receiverFrame, this);
+      this.reader.feed(chunk, receiverFrame, this);
     } catch (err) {
       if (!wasThrownByListener(err)) {
         this.onError(err);
         return;
       }
       this.fragments = this.run = null;
-      if (core.receiving) core.fail(1011, 'internal error', null, false);
+      if (sink.receiving) sink.fail(1011, 'internal error', null, false);
       throw err;
     } finally {
-      sender.uncork();
+      sink.uncork();
     }
   }
 
   /** @internal One complete frame from the reader. */
   frame(info: number, payload: Buffer): void {
-    const core = this.core;
+    const sink = this.sink;
     // Nothing is processed after the close frame or a failure (RFC 6455 §5.5.1, §7.1.7).
-    if (!core.receiving) return;
-    frameReceived(core, info, payload);
-    if (core.options.rawFrames) this.emitRawFrame(info, payload);
+    if (!sink.receiving) return;
+    frameReceived(sink, info, payload);
+    if (sink.options.rawFrames) this.emitRawFrame(info, payload);
     const opcode = info & FrameInfo.OPCODE;
     if (opcode >= 8) {
       this.control(opcode, payload);
@@ -116,8 +148,8 @@ export class Receiver {
     this.fragments = null;
     this.run = null;
     const isText = this.fragmentOpcode === Opcode.TEXT;
-    if (!isText && !this.fragmentCompressed && core.binaryType === 'fragments') {
-      this.deliver(fragments.length > 0 ? fragments : [Buffer.alloc(0)], true);
+    if (!isText && !this.fragmentCompressed && sink.binaryType === 'fragments') {
+      this.sink.receivedMessage(fragments.length > 0 ? fragments : [Buffer.alloc(0)], true);
       return;
     }
     // A compressed message is inflated from its fragments as they are (no concatenation);
@@ -131,7 +163,7 @@ export class Receiver {
    * `fragments` is the message), so that what a message holds is about its own bytes:
    * - small ones are copied into the run (empty ones add nothing);
    * - a large one is kept as the view it is only if it is most of the buffer it views: a
-   *   view keeps its whole socket chunk alive, and control frames (not counted by
+   *   view keeps its whole transport chunk alive, and control frames (not counted by
    *   maxFragments) could fill the rest of each chunk — 4 KiB fragments each followed by
    *   60 KiB of pings would otherwise pin 16x the message's size. Otherwise it is copied
    *   (Buffer.from does not pool at this size).
@@ -167,11 +199,11 @@ export class Receiver {
   }
 
   private message(isText: boolean, payload: Buffer | Buffer[], compressed: boolean, utf8Checked: boolean): void {
-    const core = this.core;
+    const sink = this.sink;
     let data: Buffer;
     if (compressed) {
       // RFC 7692 §6.2: inflate the whole message; the output cap stops a deflate bomb at maxPayload.
-      const out = core.deflate!.decompressMessage(payload, core.options.maxPayload);
+      const out = sink.deflate!.decompressMessage(payload, sink.options.maxPayload);
       data = Buffer.isBuffer(out) ? out : Buffer.from(out.buffer, out.byteOffset, out.byteLength);
       // RFC 6455 §8.1 applies to the inflated text: it must be valid UTF-8.
       if (isText && !backend.isUtf8(data)) throw new ParseFailed('invalid UTF-8 in a compressed text message', 1007, INVALID_UTF8_MESSAGE);
@@ -179,58 +211,33 @@ export class Receiver {
       data = payload as Buffer;
       if (isText && !utf8Checked && !backend.isUtf8(data)) throw new ParseFailed('invalid UTF-8 in a text message', 1007, INVALID_UTF8_MESSAGE);
     }
-    if (isText) this.deliver(data, false);
-    else this.deliver(core.binaryType === 'nodebuffer' || core.binaryType === 'blob' ? data : core.binaryType === 'arraybuffer' ? toArrayBuffer(data) : [data], true);
-  }
-
-  private deliver(data: RawData, isBinary: boolean): void {
-    const queue = this.core.queue;
-    if (queue !== null) queue.push(toMessage(data, isBinary));
-    // binaryType 'blob' (ws >= 8.18): the Blob is made for the event only; the async API
-    // keeps its Buffer.
-    try {
-      this.core.owner.emit('message', isBinary && this.core.binaryType === 'blob' ? new Blob([data as Buffer]) : data, isBinary);
-    } catch (err) {
-      throw markListenerError(err);
-    }
+    if (isText) sink.receivedMessage(data, false);
+    else sink.receivedMessage(sink.binaryType === 'nodebuffer' || sink.binaryType === 'blob' ? data : sink.binaryType === 'arraybuffer' ? toArrayBuffer(data) : [data], true);
   }
 
   private control(opcode: number, payload: Buffer): void {
-    const core = this.core;
     if (opcode === Opcode.PING) {
-      // RFC 6455 §5.5.2: a pong with the same payload, queued now so it leaves ahead of what
-      // handlers send for later frames (never after our close frame: §5.5.1).
-      if (core.options.autoPong && !core.closeFrameSent && !core.autoPong(payload)) return;
-      try {
-        core.owner.emit('ping', payload);
-      } catch (err) {
-        throw markListenerError(err);
-      }
+      this.sink.receivedPing(payload);
     } else if (opcode === Opcode.PONG) {
-      core.pongReceived();
-      try {
-        core.owner.emit('pong', payload);
-      } catch (err) {
-        throw markListenerError(err);
-      }
+      this.sink.receivedPong(payload);
     } else {
       this.fragments = this.run = null;
-      core.receivedClose(payload);
+      this.sink.receivedClose(payload);
     }
   }
 
   /** An error of ours while handling a read (a listener's propagates: see onData). */
   private onError(err: unknown): void {
-    const core = this.core;
+    const sink = this.sink;
     this.fragments = this.run = null;
-    if (err instanceof RemoteProtocolError && (err === core.reader!.error || err.closeCode !== 1011)) {
+    if (err instanceof RemoteProtocolError && (err === this.reader.error || err.closeCode !== 1011)) {
       // RFC 6455 §7.1.7: fail the connection with the code the violation calls for (from the
       // parser: 1002, 1007, 1008, 1009; from inflating or checking a message: 1007, 1009).
-      core.fail(err.closeCode, err.message, toWsError(err), false);
+      sink.fail(err.closeCode, err.message, toWsError(err), false);
     } else {
       // A bug of ours: this connection ends (1011), the error is reported (a process warning
       // if nobody listens), the process lives on.
-      core.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
+      sink.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
     }
   }
 
@@ -241,22 +248,11 @@ export class Receiver {
       rsv2: (info & FrameInfo.RSV2) !== 0,
       rsv3: (info & FrameInfo.RSV3) !== 0,
     });
-    try {
-      this.core.owner.emit('frame', frame);
-    } catch (err) {
-      throw markListenerError(err);
-    }
+    this.sink.receivedFrame(frame);
   }
 }
 
 function toArrayBuffer(buf: Buffer): ArrayBuffer {
   if (buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength) return buf.buffer as ArrayBuffer;
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
-}
-
-/** A message as the async API yields it: text as a string, binary as one Buffer. */
-function toMessage(data: RawData, isBinary: boolean): Message {
-  if (Buffer.isBuffer(data)) return isBinary ? data : data.toString();
-  if (Array.isArray(data)) return Buffer.concat(data);
-  return Buffer.from(data as ArrayBuffer);
 }

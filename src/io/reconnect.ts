@@ -17,10 +17,11 @@
 import { EventEmitter } from 'node:events';
 
 import { startClient, type ClientOptions } from './client';
-import { CLOSED, CONNECTING, Core, kCore } from './core';
+import { CLOSED, CONNECTING } from './ready-state';
+import { kConnection, TransportConnection } from './transport-connection';
 import { NotOpenError } from './errors';
 import type { ReconnectingInfo, WebSocketEventMap } from './events';
-import { coreOptions } from './options';
+import { connectionSettings } from './options';
 import { backoff, reconnectPolicy, type ReconnectPolicy } from './reconnect-policy';
 import type { SendCallback } from './sender';
 import { byteSize, type SendData, type SendOptions } from './send-data';
@@ -30,7 +31,7 @@ export const kReconnect: unique symbol = Symbol('wscore.reconnect');
 
 /** What the reconnector needs of a WebSocket (the façade, seen from below). */
 interface ReconnectingSocket {
-  [kCore]: Core;
+  [kConnection]: TransportConnection;
   _url: string;
   emit<K extends keyof WebSocketEventMap>(event: K, ...args: WebSocketEventMap[K]): boolean;
   listenerCount(event: string): number;
@@ -62,7 +63,7 @@ export class Reconnector {
     private readonly options: ClientOptions,
   ) {
     this.policy = reconnectPolicy(options.reconnect);
-    this.watch(ws[kCore]);
+    this.watch(ws[kConnection]);
     // An own property: the prototype's emit, shared by every WebSocket, stays as it is.
     const self = this;
     ws.emit = function (this: ReconnectingSocket, event, ...args) {
@@ -87,10 +88,10 @@ export class Reconnector {
     return !this.stopped;
   }
 
-  /** Errors nobody listens to still reach us (the core's sink), so 'reconnecting' can carry them. */
-  private watch(core: Core): void {
-    core.errorSink = (err, isHandlerError) => {
-      if (!this.opened && !this.stopped && this.ws[kCore] === core) this.onAttemptError(err);
+  /** Errors nobody listens to still reach us (the connection's sink), so 'reconnecting' can carry them. */
+  private watch(connection: TransportConnection): void {
+    connection.errorSink = (err, isHandlerError) => {
+      if (!this.opened && !this.stopped && this.ws[kConnection] === connection) this.onAttemptError(err);
       if (isHandlerError) process.emitWarning(err);
     };
   }
@@ -130,11 +131,11 @@ export class Reconnector {
       this.failures++;
     }
     this.lastError = null;
-    const old = this.ws[kCore];
-    const core = new Core(this.ws, coreOptions(this.options));
-    core.binaryType = old.binaryType;
-    this.watch(core);
-    this.ws[kCore] = core;
+    const old = this.ws[kConnection];
+    const connection = new TransportConnection(this.ws, connectionSettings(this.options));
+    connection.binaryType = old.binaryType;
+    this.watch(connection);
+    this.ws[kConnection] = connection;
     this.delays ??= backoff(this.policy);
     const delay = this.delays.next().value;
     this.timer = setTimeout(() => this.attempt(), delay);
@@ -162,9 +163,7 @@ export class Reconnector {
     if (this.timer === null) return false;
     clearTimeout(this.timer);
     this.timer = null;
-    const core = this.ws[kCore];
-    core.closeCode = 1006;
-    core.finishClosed();
+    this.ws[kConnection].closeUnopened();
     return true;
   }
 
@@ -186,6 +185,6 @@ export class Reconnector {
 }
 
 function refuse(ws: ReconnectingSocket, cb: SendCallback | undefined, _size: number): void {
-  const state = ws[kCore].readyState === CONNECTING ? 'CONNECTING' : ws[kCore].readyState === CLOSED ? 'CLOSED' : 'CLOSING';
-  if (cb) process.nextTick(cb, new NotOpenError(`WebSocket is not open: readyState ${ws[kCore].readyState} (${state})`, ws[kCore].readyState));
+  const state = ws[kConnection].readyState === CONNECTING ? 'CONNECTING' : ws[kConnection].readyState === CLOSED ? 'CLOSED' : 'CLOSING';
+  if (cb) process.nextTick(cb, new NotOpenError(`WebSocket is not open: readyState ${ws[kConnection].readyState} (${state})`, ws[kConnection].readyState));
 }

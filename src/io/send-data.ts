@@ -3,6 +3,8 @@
  * views, arrays of buffers and (as in ws >= 8.18) Blobs, which are read asynchronously.
  */
 
+import { LocalProtocolError } from '../errors';
+
 /**
  * What send() accepts. Numbers are sent as their decimal text (as ws does); an array of
  * buffers (a 'message' received with binaryType 'fragments') is sent as their concatenation.
@@ -50,4 +52,21 @@ export function byteSize(data: SendData | undefined): number {
   if (data === undefined) return 0;
   if (typeof data === 'string' || typeof data === 'number') return Buffer.byteLength(String(data));
   return isBlob(data) ? data.size : toBytes(data).length;
+}
+
+/**
+ * close()'s reason as bytes: at most 123 (RFC 6455 §5.5: a control payload is at most 125,
+ * 2 of which are the code). A TypedArray/DataView/ArrayBuffer gives the bytes it views,
+ * counted in bytes: a Uint16Array's `length` counts elements, and copying it element-wise
+ * would send other bytes than the ones given (the ws CVE-2026-45736 / CVE-2016-10518 class;
+ * docs/security.md).
+ */
+export function closeReasonBytes(reason: string | Buffer | ArrayBuffer | SharedArrayBuffer | ArrayBufferView | undefined): Uint8Array {
+  let r: Uint8Array;
+  if (reason === undefined) r = EMPTY;
+  else if (typeof reason === 'string') r = Buffer.from(reason);
+  else if (ArrayBuffer.isView(reason) || reason instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && reason instanceof SharedArrayBuffer)) r = toBytes(reason);
+  else throw new TypeError('The close reason must be a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
+  if (r.byteLength > 123) throw new LocalProtocolError('The close reason must not be greater than 123 bytes');
+  return r;
 }

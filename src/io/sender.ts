@@ -1,5 +1,5 @@
 /**
- * The outbound queue of one connection: frames queued while handling one socket read, or
+ * The outbound queue of one connection: frames queued while handling one transport read, or
  * during one tick, leave in one write.
  *
  * Why: the cost that separates fast WebSocket servers from ws is per message, not per byte —
@@ -9,15 +9,13 @@
  * Node turns into one `writev`. Send callbacks are collected per batch and fired together
  * when the batch is handed to the OS; with no callback nothing is allocated per message.
  */
-import { Socket } from 'node:net';
-import type { Duplex } from 'node:stream';
-
 import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
 import { MASK_KEY_POOL, takeMaskKey } from '../frames/mask-key';
 import { headerLength, writeHeader } from '../protocol/frame-writer';
 import type { ServerCounters } from './diagnostics';
 import { NotOpenError } from './errors';
 import { CLOSED } from './ready-state';
+import type { Transport } from './transport';
 
 /** A send callback: called once the bytes are handed to the OS, or with the write error. */
 export type SendCallback = (err?: Error) => void;
@@ -80,7 +78,7 @@ export class Sender {
   private runStart = 0;
   private runPos = 0;
   /**
-   * Bytes queued and not yet handed to the socket: wire bytes, headers and frames of our own
+   * Bytes queued and not yet handed to the transport: wire bytes, headers and frames of our own
    * (close, automatic pongs, the 101 response) included. The memory the queue holds, so the
    * backpressure limits count these.
    */
@@ -95,9 +93,9 @@ export class Sender {
   scheduled = false;
   /** While > 0, queued frames wait for {@link uncork} instead of a tick. */
   private corks = 0;
-  /** end() was called: after the last flush, the socket's writable side is ended. */
+  /** end() was called: after the last flush, the transport's writable side is ended. */
   private ending = false;
-  /** The socket is gone: everything queued is dropped, callbacks get `closedError`. */
+  /** The transport is gone: everything queued is dropped, callbacks get `closedError`. */
   private dead = false;
   private closedErrorMade: Error | null = null;
   /**
@@ -105,19 +103,10 @@ export class Sender {
    * method rather than a callback: no closure per connection.
    */
   flushListener: FlushListener | null = null;
-  /** The server's counters (bytesOut); null on a client connection. */
+  /** The server's counters (bytesOut, ./diagnostics.ts); null on a client connection. */
   stats: ServerCounters | null = null;
 
-  /**
-   * Whether this socket's completed writes are known to have copied the bytes (a plain TCP
-   * or IPC socket: the kernel did). Any other Duplex may keep a chunk after its write
-   * completed (a PassThrough pushes it on), so its runs are never reused.
-   */
-  private readonly recycles: boolean;
-
-  constructor(readonly socket: Duplex) {
-    this.recycles = socket instanceof Socket && (socket as Socket & { encrypted?: boolean }).encrypted !== true;
-  }
+  constructor(readonly transport: Transport) {}
 
   /**
    * The error given to callbacks of sends that can never happen. Made when first needed:
@@ -149,13 +138,17 @@ export class Sender {
    * write of one shared buffer per client). Otherwise it queues like {@link push}.
    */
   pushShared(chunk: Uint8Array, cb: SendCallback | undefined, userBytes: number): void {
-    const socket = this.socket;
-    if (this.queuedBytes !== 0 || this.corks !== 0 || this.scheduled || this.dead || this.ending || socket.destroyed || !socket.writable) {
+    const transport = this.transport;
+    if (this.queuedBytes !== 0 || this.corks !== 0 || this.scheduled || this.dead || this.ending || !transport.writable) {
       this.push(chunk, cb, userBytes);
       return;
     }
+    // Nothing is queued, so `chunks` is empty: it carries this one chunk (no array per write).
+    const chunks = this.chunks;
+    chunks.push(chunk);
     if (this.stats !== null) this.stats.bytesOut += chunk.length;
-    socket.write(chunk, cb === undefined ? undefined : (err?: Error | null) => (err ? cb(err) : cb()));
+    transport.write(chunks, cb === undefined ? undefined : (err?: Error | null) => (err ? cb(err) : cb()));
+    chunks.length = 0;
     if (this.flushListener !== null) this.flushListener.afterFlush();
   }
 
@@ -306,7 +299,7 @@ export class Sender {
     }
   }
 
-  /** Holds frames back until {@link uncork}; used around the handling of one socket read. */
+  /** Holds frames back until {@link uncork}; used around the handling of one transport read. */
   cork(): void {
     this.corks++;
   }
@@ -316,14 +309,14 @@ export class Sender {
     if (this.corks > 0 && --this.corks === 0 && !this.scheduled && this.queuedBytes > 0) this.flush();
   }
 
-  /** After everything queued so far is written, end the socket's writable side (TCP FIN). */
+  /** After everything queued so far is written, end the transport's writable side (TCP FIN). */
   end(): void {
     this.ending = true;
     if (this.queuedBytes === 0 && !this.scheduled) this.finishEnd();
   }
 
   /**
-   * The socket is gone or being destroyed: drop what is queued; pending callbacks get the
+   * The transport is gone or being destroyed: drop what is queued; pending callbacks get the
    * error (ws passes an error to callbacks of sends that could not happen).
    */
   kill(err?: Error): void {
@@ -339,12 +332,12 @@ export class Sender {
     if (callbacks !== null) process.nextTick(runCallbacks, callbacks, err ?? this.closedError);
   }
 
-  /** Whether the socket is gone. */
+  /** Whether the transport is gone. */
   get isDead(): boolean {
     return this.dead;
   }
 
-  /** Hands everything queued to the socket now. */
+  /** Hands everything queued to the transport now: one `Transport.write` of the batch. */
   flush(): void {
     if (this.queuedBytes === 0 || this.dead) {
       if (this.ending) this.finishEnd();
@@ -354,39 +347,32 @@ export class Sender {
     const chunks = this.chunks;
     const n = chunks.length;
     const callbacks = this.callbacks;
-    if (this.stats !== null && !this.socket.destroyed && this.socket.writable) this.stats.bytesOut += this.queuedBytes;
+    if (this.stats !== null && this.transport.writable) this.stats.bytesOut += this.queuedBytes;
     this.queuedBytes = 0;
     this.queuedUserBytes = 0;
     this.callbacks = null;
     // The run goes with the batch (an idle connection holds none). It can be reused once
-    // the socket is done with its bytes: see the end of this method.
+    // the transport is done with its bytes: see the end of this method.
     const run = this.run;
     this.run = null;
     this.runStart = this.runPos = 0;
-    const socket = this.socket;
-    if (socket.destroyed || !socket.writable) {
+    const transport = this.transport;
+    if (!transport.writable) {
       this.dead = true;
       chunks.length = 0;
       if (callbacks !== null) process.nextTick(runCallbacks, callbacks, this.closedError);
       return;
     }
     const done = callbacks === null ? undefined : (err?: Error | null) => runCallbacks(callbacks, err);
-    if (n === 1) {
-      socket.write(chunks[0]!, done);
-    } else {
-      // cork() makes the socket hand every chunk to the OS in one writev.
-      socket.cork();
-      for (let i = 0; i < n - 1; i++) socket.write(chunks[i]!);
-      socket.write(chunks[n - 1]!, done);
-      socket.uncork();
-    }
+    // One batch: one writev where the transport has it.
+    transport.write(chunks, done);
     // write() runs no user code synchronously; splice anyway rather than drop a frame.
     if (chunks.length === n) chunks.length = 0;
     else chunks.splice(0, n);
     // An empty write buffer right after write() means the writes completed synchronously
     // (the kernel took the bytes; a Writable releases a chunk only when its write is done),
     // so nothing refers to the run's bytes any more and another batch may overwrite them.
-    if (run !== null && this.recycles && run.length === RUN_SIZE && socket.writableLength === 0 && freeRuns.length < MAX_FREE_RUNS) {
+    if (run !== null && transport.reusesWrittenChunks && run.length === RUN_SIZE && transport.bufferedBytes === 0 && freeRuns.length < MAX_FREE_RUNS) {
       freeRuns.push(run);
     }
     if (this.ending) this.finishEnd();
@@ -395,7 +381,6 @@ export class Sender {
 
   private finishEnd(): void {
     this.ending = false;
-    const socket = this.socket;
-    if (!socket.destroyed && socket.writable) socket.end();
+    if (this.transport.writable) this.transport.end();
   }
 }

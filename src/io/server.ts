@@ -10,12 +10,12 @@ import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
-import { kCore } from './core';
-import type { PerMessageDeflateOptions } from './deflate-glue';
 import { attachCounters, serverStats, serverUpgrade, ServerCounters, type WebSocketServerStats } from './diagnostics';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
-import { coreOptions, type ConnectionOptions } from './options';
-import { PreparedMessage, type BroadcastOptions } from './broadcast';
+import { PreparedMessage, type PublishOptions } from './broadcast';
+import { NodeStreamTransport } from './node-stream-transport';
+import { connectionSettings, type ConnectionOptions } from './options';
+import type { BroadcastOptions, ServerOptions, WebSocketServerEventMap } from './server-options';
 import {
   abortHandshake,
   acceptLines,
@@ -25,95 +25,26 @@ import {
   type VerifyClientAsync,
   type VerifyClientSync,
 } from './server-upgrade';
-import { TimerEntry } from './timers';
-import { kServer, TopicRegistry, type PublishOptions } from './topics';
-import { WebSocket, type SendData } from './websocket';
+import type { SendData } from './send-data';
+import { armHandshakeTimer, beginHandshake, endHandshake, type HandshakeSocket, inHandshake, wasUpgraded } from './server-handshake';
+import { kServer } from './topic-membership';
+import { TopicRegistry } from './topics';
+import { kConnection } from './transport-connection';
+import { WebSocket } from './websocket';
 
 export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
-
-/**
- * Options of {@link WebSocketServer} (ws's, plus wscore's connection options). `T`: the
- * class of the connections (the `WebSocket` option), as in @types/ws.
- */
-export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> extends ConnectionOptions {
-  /** Standalone: the port to listen on (0: any free port). */
-  port?: number;
-  /** Standalone: the address to listen on. */
-  host?: string;
-  /** Standalone: the listen backlog. */
-  backlog?: number;
-  /** Attach to this http or https server (its 'upgrade' events). */
-  server?: http.Server | https.Server;
-  /** Create no server: call handleUpgrade() yourself. */
-  noServer?: boolean;
-  /** Accept only this URL path (without the query). */
-  path?: string;
-  /** Accept or refuse a client during the handshake (sync or with a callback). */
-  verifyClient?: VerifyClientSync | VerifyClientAsync;
-  /** Choose a subprotocol among the offered ones (default: the first); false for none. */
-  handleProtocols?: (protocols: Set<string>, request: http.IncomingMessage) => string | false;
-  /** Keep the set of clients in `clients` (default true). */
-  clientTracking?: boolean;
-  /** Negotiate permessage-deflate (default false, as ws). */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Drop a connection whose handshake is not done after this many ms (default 10,000). */
-  handshakeTimeout?: number;
-  /** Most header lines in an upgrade request (more: 431). Default 100. */
-  maxHeaderCount?: number;
-  /** Standalone: largest request head in bytes (larger: 431). Default 16 KiB. */
-  maxHeaderSize?: number;
-  /** The class to instantiate for connections (a subclass of WebSocket). */
-  WebSocket?: T;
-}
-
-/** The events of a {@link WebSocketServer} whose connections are `W`s. */
-export interface WebSocketServerEventMap<W extends WebSocket = WebSocket> {
-  /** Extra arguments are allowed: ws's docs re-emit 'connection' with an authenticated user. */
-  connection: [socket: W, request: http.IncomingMessage, ...rest: unknown[]];
-  /** The 101 response's lines, before they are written: push to add headers. */
-  headers: [headers: string[], request: http.IncomingMessage];
-  error: [error: Error];
-  listening: [];
-  close: [];
-  /** A handshake failed the request checks (only emitted when listened to; then answer yourself). */
-  wsClientError: [error: Error, socket: Duplex, request: http.IncomingMessage];
-}
+export type { BroadcastOptions, ServerOptions, WebSocketServerEventMap } from './server-options';
 
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
 
-const kTimer = Symbol('wscore.handshakeTimer');
-const kUpgraded = Symbol('wscore.upgraded');
-const kHandshakeServer = Symbol('wscore.handshakeServer');
-type TimedSocket = Duplex & {
-  [kTimer]?: TimerEntry<Duplex> | undefined;
-  [kUpgraded]?: boolean;
-  [kHandshakeServer]?: WebSocketServer | undefined;
-};
-
-/** Registers the shared 'close' listener of a socket in its handshake, once. */
-function watchHandshakeClose(socket: TimedSocket): void {
-  if (socket[kTimer] === undefined && socket[kHandshakeServer] === undefined) socket.on('close', onHandshakeSocketClose);
-}
 type ServedWebSocket = WebSocket & { [kServer]?: WebSocketServer };
 /** Marks a WebSocketServer's 'upgrade' listener on an http server, with its server. */
 const kOwner = Symbol('wscore.upgradeOwner');
 type UpgradeListener = ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => void) & { [kOwner]?: WebSocketServer };
 
-// Listeners shared by every socket and connection: a closure per connection would also keep
-// alive everything its scope captured (the request, the head buffer, the negotiation plan)
-// for the connection's whole life; these reach their state through the emitter instead.
-function destroySocket(socket: Duplex): void {
-  socket.destroy();
-}
-function onHandshakeSocketError(this: Duplex): void {
-  this.destroy();
-}
-function onHandshakeSocketClose(this: TimedSocket): void {
-  this[kTimer]?.cancel();
-  this[kHandshakeServer]?.forgetHandshake(this);
-}
+// Shared by every connection (no closure per connection: see ./server-handshake.ts).
 function onClientClose(this: ServedWebSocket): void {
   this[kServer]?.forgetClient(this);
 }
@@ -155,9 +86,9 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.clients = (options.clientTracking === false ? undefined : new Set()) as Set<InstanceType<T>>;
     this.WebSocketClass = options.WebSocket ?? (WebSocket as T);
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-    this.maxPayload = coreOptions(options).maxPayload;
+    this.maxPayload = connectionSettings(options).maxPayload;
     const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
-    // Frozen: every connection then shares one checked CoreOptions (see coreOptions).
+    // Frozen: every connection then shares one checked ConnectionSettings (connectionSettings).
     this.connectionOptions = Object.freeze({ maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs });
     this.ownServer = options.port !== undefined;
     if (options.port !== undefined) {
@@ -172,7 +103,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
         const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_REQUEST_TIMEOUT' ? 408 : 400;
         abortHandshake(socket, code);
       });
-      server.on('connection', (socket: TimedSocket) => this.armHandshakeTimer(socket));
+      server.on('connection', (socket: Duplex) => armHandshakeTimer(socket, this.handshakeTimeout));
       server.listen(options.port, options.host, options.backlog, callback);
       this.server = server;
     } else if (options.server !== undefined) {
@@ -191,7 +122,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
         // is for (another WebSocketServer whose path it is, or the application's own).
         // When no one else wants it, it is refused with 400 (as ws does), never left hanging.
         if (!this.ownServer && !this.shouldHandle(req)) {
-          if ((socket as TimedSocket)[kHandshakeServer] !== undefined || socket.destroyed) return;
+          if (inHandshake(socket) || socket.destroyed) return;
           const others = server.listeners('upgrade') as UpgradeListener[];
           if (others.some((l) => l !== onUpgrade && (l[kOwner] === undefined || l[kOwner].shouldHandle(req)))) return;
         }
@@ -224,16 +155,6 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     return (q === -1 ? url : url.slice(0, q)) === path;
   }
 
-  private armHandshakeTimer(socket: TimedSocket): void {
-    if (this.handshakeTimeout <= 0 || socket[kTimer]?.armed) return;
-    let timer = socket[kTimer];
-    if (timer === undefined) {
-      watchHandshakeClose(socket);
-      timer = socket[kTimer] = new TimerEntry<Duplex>(socket, destroySocket);
-    }
-    timer.arm(this.handshakeTimeout);
-  }
-
   /** @internal A socket closed before or during its handshake. */
   forgetHandshake(socket: Duplex): void {
     this.handshakes.delete(socket);
@@ -256,13 +177,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     head: Buffer,
     cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
   ): void {
-    const s = socket as TimedSocket;
+    const s = socket as HandshakeSocket;
     serverUpgrade(this, this.counters, req, socket);
-    s.on('error', onHandshakeSocketError);
-    this.armHandshakeTimer(s);
+    beginHandshake(s, this, this.handshakeTimeout);
     this.handshakes.add(s);
-    watchHandshakeClose(s);
-    s[kHandshakeServer] = this;
     if (!this.shouldHandle(req)) {
       this.refuse(s, req, new HandshakeRefusal(400, 'Bad Request: wrong path'));
       return;
@@ -338,7 +256,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   private completeUpgrade(
     plan: UpgradePlan,
     req: http.IncomingMessage,
-    socket: TimedSocket,
+    socket: HandshakeSocket,
     head: Buffer,
     cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
   ): void {
@@ -347,13 +265,12 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       socket.destroy();
       return;
     }
-    if (socket[kUpgraded]) throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
+    if (wasUpgraded(socket)) throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     if (this.state !== RUNNING) {
       plan.deflate?.dispose?.();
       abortHandshake(socket, 503);
       return;
     }
-    socket[kUpgraded] = true;
     let protocol: string | null = null;
     let lines: string[];
     try {
@@ -371,34 +288,27 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       return;
     }
     this.emit('headers', lines, req);
-    socket[kTimer]?.cancel();
     this.handshakes.delete(socket);
-    socket.removeListener('error', onHandshakeSocketError);
-    socket.removeListener('close', onHandshakeSocketClose);
-    socket[kTimer] = undefined;
-    socket[kHandshakeServer] = undefined;
+    endHandshake(socket);
 
     const ws = new this.WebSocketClass(null, undefined, this.connectionOptions) as InstanceType<T>;
-    const core = ws[kCore];
-    core.protocol = protocol ?? '';
-    core.extensions = plan.extensionsHeader ?? '';
-    core.deflate = plan.deflate;
-    core.attach(socket, head, true, plan.deflate === null ? 0 : plan.deflate.rsvMask);
-    attachCounters(core, this.counters);
+    const connection = ws[kConnection];
+    connection.setNegotiated(protocol ?? '', plan.extensionsHeader ?? '', plan.deflate);
+    connection.attach(new NodeStreamTransport(socket), head, 'server');
+    attachCounters(connection, this.counters);
     this.all.add(ws);
     this.clients?.add(ws);
     (ws as ServedWebSocket)[kServer] = this;
     ws.on('close', onClientClose);
     // The 101 and whatever the connection handler sends leave in one write.
-    const sender = core.sender!;
-    sender.cork();
-    sender.push(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
+    connection.cork();
+    connection.sendPreamble(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
     try {
       cb(ws, req);
     } catch (err) {
-      core.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
+      connection.fail(1011, 'internal error', err instanceof Error ? err : new Error(String(err)), true);
     }
-    sender.uncork();
+    connection.uncork();
   }
 
   /**
@@ -408,7 +318,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
    */
   stats(): WebSocketServerStats {
     let pendingBytes = 0;
-    for (const ws of this.all) pendingBytes += ws[kCore].wireBacklog;
+    for (const ws of this.all) pendingBytes += ws[kConnection].wireBacklog;
     return serverStats(this.counters, this.all.size, this.handshakes.size, pendingBytes);
   }
 

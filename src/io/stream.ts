@@ -9,7 +9,8 @@
  */
 import { Duplex, type DuplexOptions } from 'node:stream';
 
-import { CLOSED, CONNECTING, kCore } from './core';
+import { CLOSED, CONNECTING } from './ready-state';
+import { kConnection } from './transport-connection';
 import type { WebSocket } from './websocket';
 
 function emitClose(stream: Duplex): void {
@@ -42,17 +43,16 @@ export function createWebSocketStream(ws: WebSocket, options: DuplexOptions = {}
       ws.once('open', () => final(callback));
       return;
     }
-    const socket = ws[kCore].socket;
+    const connection = ws[kConnection];
     // The handshake failed: there is no connection to close, and the 'error' that follows
     // destroys the stream.
-    if (socket === null) return;
-    if (socket.writableFinished) {
+    if (connection.transport === null) return;
+    // Finished once our close frame is written and the transport's writable side is ended.
+    if (connection.whenWritingFinished(() => callback())) {
       callback();
       if (duplex.readableEnded) duplex.destroy();
       return;
     }
-    // Finished once our close frame is written and the socket's writable side is ended.
-    socket.once('finish', () => callback());
     ws.close();
   };
 

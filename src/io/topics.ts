@@ -7,30 +7,15 @@
  * compresses it once per deflate parameter set, for peers without context takeover) through
  * {@link PreparedMessage} and writes the same bytes to every open subscriber.
  */
-import { PreparedMessage, type BroadcastOptions } from './broadcast';
-import { kCore, OPEN } from './core';
-import type { SendData, WebSocket } from './websocket';
+import { PreparedMessage, type PublishOptions } from './broadcast';
+import { OPEN } from './ready-state';
+import type { SendData } from './send-data';
+import { checkTopic, kTopics, type Subscriber } from './topic-membership';
+import { kConnection } from './transport-connection';
+import type { WebSocket } from './websocket';
 
-/** The longest topic name, in UTF-16 code units (what `String#length` counts). */
-export const MAX_TOPIC_LENGTH = 256;
-
-/**
- * Set by WebSocketServer on each of its connections: the server that accepted it (the
- * registry is reached through it, so connections carry no property of their own for topics
- * until they subscribe).
- */
-export const kServer: unique symbol = Symbol('wscore.server');
-/** A connection's own topics; absent until its first subscribe, undefined once it has none. */
-const kTopics: unique symbol = Symbol('wscore.topics');
-
-/** What a connection reaches its server's registry through. */
-export interface TopicHost {
-  readonly topics: TopicRegistry;
-}
-type Subscriber = WebSocket & { [kServer]?: TopicHost; [kTopics]?: Set<string> | undefined };
-
-/** Options of `publish()`: as broadcast's, without `filter`. */
-export type PublishOptions = Omit<BroadcastOptions, 'filter'>;
+export { checkTopic, kServer, MAX_TOPIC_LENGTH } from './topic-membership';
+export type { PublishOptions } from './broadcast';
 
 /** Counters of a {@link TopicRegistry}, since the server was created. */
 export interface TopicStats {
@@ -42,19 +27,6 @@ export interface TopicStats {
   skipped: number;
   /** Subscribers closed with 1008 by a publish: it took their queue past maxBufferedAmount. */
   closed: number;
-}
-
-/**
- * Checks a topic name: a string (TypeError otherwise) of 1 to {@link MAX_TOPIC_LENGTH}
- * UTF-16 code units with no lone surrogate (RangeError otherwise). Well-formed, because a
- * name is UTF-8 once it leaves the process (e.g. a Redis channel), where two names that
- * differ only in lone surrogates would both become U+FFFD and collide.
- */
-export function checkTopic(topic: unknown): asserts topic is string {
-  if (typeof topic !== 'string') throw new TypeError(`A topic must be a string, got ${topic === null ? 'null' : typeof topic}`);
-  if (topic.length === 0) throw new RangeError('A topic must not be empty');
-  if (topic.length > MAX_TOPIC_LENGTH) throw new RangeError(`A topic must be at most ${MAX_TOPIC_LENGTH} UTF-16 code units long, got ${topic.length}`);
-  if (!(topic as string & { isWellFormed(): boolean }).isWellFormed()) throw new RangeError('A topic must not contain a lone surrogate');
 }
 
 /** The topics of one server's connections. */
@@ -80,8 +52,8 @@ export class TopicRegistry {
    */
   subscribe(ws: WebSocket, topic: string): boolean {
     checkTopic(topic);
-    const s = ws as Subscriber;
-    if (ws[kCore].readyState !== OPEN) return false;
+    const s = ws as WebSocket & Subscriber;
+    if (ws[kConnection].readyState !== OPEN) return false;
     const mine = (s[kTopics] ??= new Set());
     if (mine.has(topic)) return false;
     mine.add(topic);
@@ -94,7 +66,7 @@ export class TopicRegistry {
   /** Removes `ws` from `topic`. Returns whether it was subscribed. */
   unsubscribe(ws: WebSocket, topic: string): boolean {
     checkTopic(topic);
-    const s = ws as Subscriber;
+    const s = ws as WebSocket & Subscriber;
     const mine = s[kTopics];
     if (mine === undefined || !mine.delete(topic)) return false;
     // Set to undefined rather than deleted: deleting a property would slow the object down.
@@ -105,7 +77,7 @@ export class TopicRegistry {
 
   /** Removes `ws` from all its topics: O(its topics). Called when it closes. */
   unsubscribeAll(ws: WebSocket): void {
-    const s = ws as Subscriber;
+    const s = ws as WebSocket & Subscriber;
     const mine = s[kTopics];
     if (mine === undefined) return;
     s[kTopics] = undefined;
@@ -136,15 +108,15 @@ export class TopicRegistry {
     // others: iterating a Set copes (removed ones are not visited, added ones are).
     for (const ws of set) {
       if (ws === except) continue;
-      const core = ws[kCore];
-      if (core.readyState !== OPEN) {
+      const connection = ws[kConnection];
+      if (connection.readyState !== OPEN) {
         stats.skipped++;
         continue;
       }
       // Built on the first open subscriber: a topic of closing sockets costs no framing.
       message ??= new PreparedMessage(data as SendData, options);
       message.sendTo(ws);
-      if (core.readyState === OPEN) n++;
+      if (connection.readyState === OPEN) n++;
       else stats.closed++;
     }
     stats.delivered += n;
@@ -152,29 +124,3 @@ export class TopicRegistry {
   }
 }
 
-/** The registry of the server that accepted `ws`; a client-side connection has none. */
-function registryOf(ws: WebSocket): TopicRegistry {
-  const host = (ws as Subscriber)[kServer];
-  if (host === undefined) throw new TypeError('Topics are for server-side connections: this WebSocket was not accepted by a WebSocketServer');
-  return host.topics;
-}
-
-// What WebSocket's topic methods delegate to.
-export function subscribe(ws: WebSocket, topic: string): boolean {
-  return registryOf(ws).subscribe(ws, topic);
-}
-export function unsubscribe(ws: WebSocket, topic: string): boolean {
-  return registryOf(ws).unsubscribe(ws, topic);
-}
-export function isSubscribed(ws: WebSocket, topic: string): boolean {
-  checkTopic(topic);
-  return (ws as Subscriber)[kTopics]?.has(topic) === true;
-}
-/** A frozen snapshot of the connection's topics, in subscription order. */
-export function topicsOf(ws: WebSocket): readonly string[] {
-  const mine = (ws as Subscriber)[kTopics];
-  return Object.freeze(mine === undefined ? [] : [...mine]);
-}
-export function publishFrom(ws: WebSocket, topic: string, data: SendData | PreparedMessage, options?: PublishOptions): number {
-  return registryOf(ws).publish(topic, data, options, ws);
-}

@@ -53,6 +53,10 @@ export interface Transport {
    * Returns false when the transport's buffer is past its high-water mark: the caller stops
    * and waits for `onDrain`. `cb`, if given, runs once every chunk of the batch was handed
    * to the OS, or failed. A transport never calls `cb` synchronously.
+   *
+   * `chunks` is the caller's array (the sender reuses one for its whole life, so that a
+   * write allocates nothing): a transport reads it during the call and keeps no reference
+   * to the array itself, only to the chunks.
    */
   write(chunks: readonly Uint8Array[], cb?: WriteCallback): boolean;
 
@@ -85,6 +89,14 @@ export interface Transport {
 
   /** Closes now, dropping anything queued; `onClose(false)` follows on a later tick. */
   destroy(): void;
+
+  /**
+   * Optional: calls `cb` (on a later tick) once `end()` was called and everything written
+   * before it was handed to the OS (a Writable's 'finish'); returns true instead, without
+   * calling `cb`, when that already happened. A connection over a transport without it
+   * waits for its close instead. createWebSocketStream() waits for this before it ends.
+   */
+  onceFinished?(cb: () => void): boolean;
 
   /** The peer's address, when the stream has one (TCP). */
   readonly remoteAddress: string | undefined;

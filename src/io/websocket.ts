@@ -2,16 +2,16 @@
  * WebSocket: one live connection, with the API of the npm package `ws` (events, methods,
  * properties, WHATWG-style listeners) plus an async API (`for await`, `recv()`, `closed`),
  * backpressure (`send()` returns false, then 'drain'), a heartbeat, and frame-level access
- * (`sendFrame`, `rawFrames`). The connection itself lives in {@link Core}.
+ * (`sendFrame`, `rawFrames`). The connection itself is a {@link TransportConnection}.
  */
 import { EventEmitter } from 'node:events';
 
 import { LocalProtocolError } from '../errors';
 import { Frame, isValidCloseCode, Opcode } from '../frames/frame';
-import { DEFAULT_DEFLATE_THRESHOLD } from '../limits';
 import type { ClientOptions } from './client';
 import { abortClientHandshake, startClient } from './client';
-import { CLOSED, CLOSING, CONNECTING, Core, kCore, OPEN } from './core';
+import { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state';
+import { kConnection, TransportConnection } from './transport-connection';
 import {
   addEventListener,
   getOnProperty,
@@ -28,16 +28,16 @@ import {
   type WSEventByType,
   type WSEventListener,
 } from './events';
-import { ConnectError, NotOpenError } from './errors';
+import { ConnectError } from './errors';
 import type { Message } from './message-queue';
-import { coreOptions, type ConnectionOptions } from './options';
+import { connectionSettings, type ConnectionOptions } from './options';
 import { kReconnect, Reconnector } from './reconnect';
-import { frameSent } from './diagnostics';
 import type { SendCallback } from './sender';
 import { recvDataFrame, recvFrame } from './frame-recv'; // seeds: recv_frame / recv_data_frame
-import { isSubscribed, publishFrom, subscribe, topicsOf, unsubscribe, type PublishOptions } from './topics';
-import type { PreparedMessage } from './broadcast';
-import { BLOB_SOCKET_CLOSED, byteSize, controlPayload, EMPTY, isBlob, toBytes, type SendData, type SendOptions } from './send-data';
+import { isSubscribed, publishFrom, subscribe, topicsOf, unsubscribe } from './topic-membership';
+import type { PreparedMessage, PublishOptions } from './broadcast';
+import { afterPending, kChain, kUnsent, sendAfterClose } from './pending-sends';
+import { BLOB_SOCKET_CLOSED, byteSize, closeReasonBytes, controlPayload, EMPTY, isBlob, toBytes, type SendData, type SendOptions } from './send-data';
 
 export { toBytes, type SendData, type SendOptions } from './send-data';
 
@@ -46,23 +46,6 @@ export interface CloseInfo {
   code: number;
   reason: string;
 }
-
-/**
- * Calls `cb` with the error ws gives for a send on a socket that is not open. As in ws,
- * the data counts in `bufferedAmount` from then on (it was "queued" but will never leave).
- */
-function sendAfterClose(ws: WebSocket, data: SendData | undefined, cb: SendCallback | undefined): void {
-  ws[kUnsent] += byteSize(data);
-  if (cb) {
-    const state = ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED'][ws.readyState];
-    process.nextTick(cb, new NotOpenError(`WebSocket is not open: readyState ${ws.readyState} (${state})`, ws.readyState));
-  }
-}
-
-/** Bytes given to send()/ping()/pong() that never left (sent after close) or wait for a Blob's read. */
-const kUnsent: unique symbol = Symbol('wscore.unsent');
-/** Sends waiting behind a Blob being read, in order (null: none). */
-const kChain: unique symbol = Symbol('wscore.sendChain');
 
 /** A WebSocket connection: the client you construct, or what a WebSocketServer hands you. */
 export class WebSocket extends EventEmitter<WebSocketEventMap> {
@@ -76,17 +59,13 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
   declare readonly CLOSED: 3;
-  /** ws's alias of WebSocketServer (`new WebSocket.Server(options)`); set by the io index. */
-  declare static Server: typeof import('./server').WebSocketServer;
-  /** ws's alias of WebSocketServer; set by the io index. */
-  declare static WebSocketServer: typeof import('./server').WebSocketServer;
   /** ws's alias of WebSocket itself. */
   declare static WebSocket: typeof WebSocket;
-  /** ws's createWebSocketStream; set by the io index. */
-  declare static createWebSocketStream: typeof import('./stream').createWebSocketStream;
+  // WebSocket.Server, .WebSocketServer and .createWebSocketStream are declared and set by
+  // the io index (./index.ts): the server and the stream import this module, not back.
 
   /** @internal */
-  readonly [kCore]: Core;
+  readonly [kConnection]: TransportConnection;
   /** @internal */
   _url = '';
   /** @internal */
@@ -107,7 +86,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       protocols = undefined;
     }
     const opts: ConnectionOptions = options ?? {};
-    this[kCore] = new Core(this, coreOptions(opts));
+    this[kConnection] = new TransportConnection(this, connectionSettings(opts));
     if (address !== null) {
       // Anything but a string or an array of them (null included) is an invalid subprotocol.
       const list = protocols === undefined ? [] : Array.isArray(protocols) ? protocols : [protocols as string];
@@ -118,7 +97,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** CONNECTING (0), OPEN (1), CLOSING (2) or CLOSED (3). */
   get readyState(): 0 | 1 | 2 | 3 {
-    return this[kCore].readyState as 0 | 1 | 2 | 3;
+    return this[kConnection].readyState as 0 | 1 | 2 | 3;
   }
   /** The URL connected to (client side; '' on the server side). */
   get url(): string {
@@ -126,11 +105,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   }
   /** The subprotocol the server selected ('' if none). */
   get protocol(): string {
-    return this[kCore].protocol;
+    return this[kConnection].protocol;
   }
   /** The negotiated extensions, as the Sec-WebSocket-Extensions value ('' if none). */
   get extensions(): string {
-    return this[kCore].extensions;
+    return this[kConnection].extensions;
   }
   /**
    * As in ws: the payload bytes (before compression) queued by send()/ping()/pong() and not
@@ -138,18 +117,18 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * after the connection closed, which never leave.
    */
   get bufferedAmount(): number {
-    return this[kCore].bufferedAmount + this[kUnsent];
+    return this[kConnection].bufferedAmount + this[kUnsent];
   }
   /** How binary messages are delivered: 'nodebuffer' (default), 'arraybuffer', 'fragments' or 'blob'. */
   get binaryType(): BinaryType {
-    return this[kCore].binaryType;
+    return this[kConnection].binaryType;
   }
   set binaryType(type: BinaryType) {
-    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this[kCore].binaryType = type;
+    if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this[kConnection].binaryType = type;
   }
   /** Whether reading is paused (pause()). */
   get isPaused(): boolean {
-    return this[kCore].paused;
+    return this[kConnection].paused;
   }
 
   /**
@@ -162,8 +141,8 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       cb = options;
       options = undefined;
     }
-    const core = this[kCore];
-    if (core.readyState === CONNECTING) {
+    const connection = this[kConnection];
+    if (connection.readyState === CONNECTING) {
       // Reconnecting (or about to): kept for the next connection or refused, never thrown.
       if (this[kReconnect]?.active) return this[kReconnect].send(data, options, cb);
       throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
@@ -171,7 +150,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     if (typeof data === 'number') data = String(data);
     // No data: an empty binary message (as ws).
     if (data === undefined || data === null) data = EMPTY;
-    if (core.readyState !== OPEN || core.closeFrameSent) {
+    if (connection.readyState !== OPEN || connection.closeFrameSent) {
       sendAfterClose(this, data, cb);
       return false;
     }
@@ -180,72 +159,27 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       const opts = options;
       const size = byteSize(data);
       this[kUnsent] += size;
-      this.afterPending(data, (bytes) => {
+      afterPending(this, data, (bytes) => {
         this[kUnsent] -= size;
         if (bytes === null) return;
         // ws's error, for the Blob and every send queued behind it, when the connection went
         // away meanwhile.
-        if (core.socket?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
+        if (connection.transport?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
         else this.sendNow(typeof bytes === 'number' ? String(bytes) : bytes, opts, cb, true);
       }, cb);
-      return this.bufferedAmount < core.options.highWaterMark;
+      return this.bufferedAmount < connection.options.highWaterMark;
     }
     return this.sendNow(data, options, cb);
   }
 
-  /**
-   * Runs `then` with the bytes of `data` once every send queued before it ran (a Blob is
-   * read first; a read error fails the connection, as ws's NotReadableError does).
-   */
-  private afterPending<D extends SendData>(data: D, then: (bytes: Exclude<SendData, Blob> | null) => void, cb: SendCallback | undefined): void {
-    const prev = this[kChain] ?? Promise.resolve();
-    const step = prev.then(async () => {
-      let bytes: Exclude<SendData, Blob>;
-      try {
-        bytes = isBlob(data) ? Buffer.from(await data.arrayBuffer()) : (data as Exclude<SendData, Blob>);
-      } catch (err) {
-        // Out of the promise chain: an exception from a listener must not become a rejection.
-        process.nextTick(() => {
-          then(null);
-          const e = err instanceof Error ? err : new Error(String(err));
-          cb?.(e);
-          this[kCore].fail(1011, 'the blob could not be read', e, false);
-        });
-        return;
-      }
-      process.nextTick(then, bytes);
-    });
-    this[kChain] = step;
-    void step.then(() => {
-      if (this[kChain] === step) this[kChain] = null;
-    });
-  }
-
   /** `queued`: called while OPEN and queued behind a Blob; a close() since then waits for it. */
   private sendNow(data: Exclude<SendData, Blob | number>, options: SendOptions | undefined, cb: SendCallback | undefined, queued = false): boolean {
-    const core = this[kCore];
-    if ((core.readyState !== OPEN && !queued) || core.closeFrameSent) {
+    const connection = this[kConnection];
+    if ((connection.readyState !== OPEN && !queued) || connection.closeFrameSent) {
       sendAfterClose(this, data, cb);
       return false;
     }
-    const fin = options?.fin !== false;
-    let payload: Uint8Array | string = typeof data === 'string' ? data : toBytes(data);
-    const opcode = core.sendingFragmented !== 0 ? Opcode.CONT : (options?.binary ?? typeof data !== 'string') ? Opcode.BINARY : Opcode.TEXT;
-    let rsv1 = 0;
-    const deflate = core.deflate;
-    // For a string, the sender counts the UTF-8 bytes it writes.
-    let size = typeof payload === 'string' ? 0 : payload.length;
-    // RFC 7692 §6: only whole messages are compressed here (RSV1 on the first frame).
-    if (deflate !== null && fin && opcode !== Opcode.CONT && options?.compress !== false) {
-      if (typeof payload === 'string') size = Buffer.byteLength(payload);
-      if (size >= (deflate.threshold ?? DEFAULT_DEFLATE_THRESHOLD)) {
-        payload = deflate.compressMessage(typeof payload === 'string' ? Buffer.from(payload) : payload);
-        rsv1 = 0x40;
-      }
-    }
-    if (!fin && core.sendingFragmented === 0) core.sendingFragmented = opcode;
-    else if (fin) core.sendingFragmented = 0;
-    return core.sendData((fin ? 0x80 : 0) | rsv1 | opcode, payload, cb, size);
+    return connection.send(typeof data === 'string' ? data : toBytes(data), options, cb);
   }
 
   /** Sends a ping (RFC 6455 §5.5.2); `data` is at most 125 bytes. */
@@ -265,25 +199,25 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     } else if (typeof mask === 'function') {
       cb = mask;
     }
-    const core = this[kCore];
-    if (core.readyState === CONNECTING && this[kReconnect]?.active) return this[kReconnect].refuse(cb);
-    if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
+    const connection = this[kConnection];
+    if (connection.readyState === CONNECTING && this[kReconnect]?.active) return this[kReconnect].refuse(cb);
+    if (connection.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
     // RFC 6455 §5.5: control frames carry at most 125 bytes.
     if (byteSize(data) > 125) throw new RangeError('The data size must not be greater than 125 bytes');
-    if (core.readyState !== OPEN) {
+    if (connection.readyState !== OPEN) {
       sendAfterClose(this, data, cb);
       return;
     }
     if (isBlob(data) || this[kChain] !== null) {
-      this.afterPending(data ?? EMPTY, (bytes) => {
+      afterPending(this, data ?? EMPTY, (bytes) => {
         if (bytes === null) return;
-        if (core.socket?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
-        else if (core.closeFrameSent) sendAfterClose(this, bytes, cb);
-        else core.sendControl(opcode, controlPayload(bytes), cb, true);
+        if (connection.transport?.destroyed !== false) cb?.(new Error(BLOB_SOCKET_CLOSED));
+        else if (connection.closeFrameSent) sendAfterClose(this, bytes, cb);
+        else connection.sendControl(opcode, controlPayload(bytes), cb, true);
       }, cb);
       return;
     }
-    core.sendControl(opcode, controlPayload(data as Exclude<SendData, Blob> | undefined), cb, true);
+    connection.sendControl(opcode, controlPayload(data as Exclude<SendData, Blob> | undefined), cb, true);
   }
 
   /**
@@ -293,61 +227,53 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * 123 bytes of UTF-8.
    */
   close(code?: number, reason?: string | Buffer | ArrayBuffer | SharedArrayBuffer | ArrayBufferView): void {
-    const core = this[kCore];
-    if (core.readyState === CLOSED) return;
+    const connection = this[kConnection];
+    if (connection.readyState === CLOSED) return;
     // No reconnection after this; between two attempts, that is the end ('close' 1006).
     if (this[kReconnect]?.stop()) return;
-    if (core.readyState === CONNECTING) {
+    if (connection.readyState === CONNECTING) {
       abortClientHandshake(this, new ConnectError('WebSocket was closed before the connection was established', 'WS_ERR_ABORTED', this._url));
       return;
     }
     // A failed handshake being reported (its 'error' listener calls close()): nothing to close.
-    if (core.sender === null) return;
+    if (connection.transport === null) return;
     if (code !== undefined && !(typeof code === 'number' && isValidCloseCode(code))) {
       throw new LocalProtocolError(`invalid close code ${String(code)} (RFC 6455 §7.4)`);
     }
-    // The bytes a TypedArray/DataView/ArrayBuffer views, counted in bytes: a Uint16Array's
-    // `length` counts elements, and copying it element-wise would send other bytes than the
-    // ones given (the ws CVE-2026-45736 / CVE-2016-10518 class; docs/security.md).
-    let r: Uint8Array;
-    if (reason === undefined) r = EMPTY;
-    else if (typeof reason === 'string') r = Buffer.from(reason);
-    else if (ArrayBuffer.isView(reason) || reason instanceof ArrayBuffer || (typeof SharedArrayBuffer !== 'undefined' && reason instanceof SharedArrayBuffer)) r = toBytes(reason);
-    else throw new TypeError('The close reason must be a string, a Buffer, an ArrayBuffer or an ArrayBufferView');
-    if (r.byteLength > 123) throw new LocalProtocolError('The close reason must not be greater than 123 bytes');
+    const r = closeReasonBytes(reason);
     const payload = code === undefined ? EMPTY : r;
     if (this[kChain] !== null) {
       // Messages sent before close() leave first (RFC 6455 §7.1.2), Blobs being read included.
-      if (core.readyState === OPEN) core.readyState = CLOSING;
-      this.afterPending(EMPTY, () => core.close(code, payload), undefined);
+      connection.markClosing();
+      afterPending(this, EMPTY, () => connection.close(code, payload), undefined);
       return;
     }
-    core.close(code, payload);
+    connection.close(code, payload);
   }
 
   /** Destroys the connection at once, without a closing handshake. */
   terminate(): void {
-    const core = this[kCore];
-    if (core.readyState === CLOSED) return;
+    const connection = this[kConnection];
+    if (connection.readyState === CLOSED) return;
     // No reconnection after this; between two attempts, that is the end ('close' 1006).
     if (this[kReconnect]?.stop()) return;
-    if (core.readyState === CONNECTING) {
+    if (connection.readyState === CONNECTING) {
       abortClientHandshake(this, new ConnectError('WebSocket was closed before the connection was established', 'WS_ERR_ABORTED', this._url));
       return;
     }
-    core.terminate();
+    connection.terminate();
   }
 
   /** Stops reading from the socket (no 'message' events until resume()). */
   pause(): void {
-    const state = this[kCore].readyState;
-    if (state !== CONNECTING && state !== CLOSED) this[kCore].pause();
+    const state = this[kConnection].readyState;
+    if (state !== CONNECTING && state !== CLOSED) this[kConnection].pause();
   }
 
   /** Resumes reading after pause(). */
   resume(): void {
-    const state = this[kCore].readyState;
-    if (state !== CONNECTING && state !== CLOSED) this[kCore].resume();
+    const state = this[kConnection].readyState;
+    if (state !== CONNECTING && state !== CLOSED) this[kConnection].resume();
   }
 
   /**
@@ -361,17 +287,15 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       cb = options;
       options = undefined;
     }
-    const core = this[kCore];
-    if (core.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
+    const connection = this[kConnection];
+    if (connection.readyState === CONNECTING) throw new LocalProtocolError('WebSocket is not open: readyState 0 (CONNECTING)');
     if (options?.check !== false) frame.check({ allowedRsv: 7 });
-    if (core.readyState !== OPEN || core.closeFrameSent) {
+    if (connection.readyState !== OPEN || connection.closeFrameSent) {
       sendAfterClose(this, undefined, cb);
       return;
     }
     const b0 = (frame.fin ? 0x80 : 0) | (frame.rsv << 4) | frame.opcode;
-    frameSent(core, b0, frame.data);
-    core.sender!.pushFrame(b0, frame.data, !core.isServer, cb, frame.data.length);
-    if (frame.opcode === Opcode.CLOSE) core.sentCloseFrame();
+    connection.sendFrame(b0, frame.opcode, frame.data, cb);
   }
 
   // --- seeds (issue 17): websocket-client's recv_frame / recv_data_frame; see ./frame-recv.ts ---
@@ -409,7 +333,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
 
   /** Resolves once the connection is CLOSED, with the close code and reason. Never rejects. */
   get closed(): Promise<CloseInfo> {
-    return this[kCore].whenClosed();
+    return this[kConnection].whenClosed();
   }
 
   /**
@@ -418,7 +342,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * Messages are queued from the first call on (or from the start for connect()/serve()).
    */
   recv(): Promise<Message> {
-    return this[kCore].ensureQueue().next();
+    return this[kConnection].ensureQueue().next();
   }
 
   /**
@@ -426,7 +350,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * ends on a normal closure and throws ConnectionClosedError on an abnormal one).
    */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    return this[kCore].ensureQueue().iterate();
+    return this[kConnection].ensureQueue().iterate();
   }
 
   /** WHATWG `addEventListener` for 'open', 'message', 'close' and 'error'. */

@@ -17,7 +17,8 @@
  *   the network (framing excluded, §3.2), and keeps counting sends made after close.
  */
 import type { ClientOptions } from '../io/client';
-import { CLOSED, CLOSING, CONNECTING, kCore, OPEN } from '../io/core';
+import { CLOSED, CLOSING, CONNECTING, OPEN } from '../io/ready-state';
+import { kConnection } from '../io/transport-connection';
 import { InvalidURLError } from '../io/errors';
 import { WebSocket as NodeWebSocket } from '../io/websocket';
 import { isBlob } from '../io/send-data';
@@ -244,13 +245,13 @@ export class WebSocket extends EventTarget {
   }
 
   #onClose(): void {
-    const core = this.#ws[kCore];
+    const connection = this.#ws[kConnection];
     const failure = this.#failure;
     // RFC 6455 §7.1.5-§7.1.6: the code and reason of the peer's close frame, if one came.
-    const received = core.closeFrameReceived && failure === null;
-    const code = received ? core.closeCode : 1006;
-    const reason = received ? core.closeReason.toString() : '';
-    const wasClean = received && core.closeFrameSent;
+    const received = connection.closeFrameReceived && failure === null;
+    const code = received ? connection.closeCode : 1006;
+    const reason = received ? connection.closeReason.toString() : '';
+    const wasClean = received && connection.closeFrameSent;
     if (failure !== null) this.dispatchEvent(new ErrorEvent('error', { message: failure.message, error: failure }));
     this.dispatchEvent(new CloseEvent('close', { wasClean, code, reason }));
   }

@@ -8,7 +8,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { kCore } from '../../src/io/core';
+import { NodeStreamTransport } from '../../src/io/node-stream-transport';
+import { kConnection } from '../../src/io/transport-connection';
 import type { WebSocket } from '../../src/io';
 import { collectGarbage } from '../security/helpers';
 import { cleanup, nextMessage, openClient, startServer, track } from './helpers';
@@ -45,7 +46,7 @@ describe('idle server-side connection footprint', () => {
 
   it('removes its handshake listeners and timer from the socket once upgraded', async () => {
     const { server } = await connectedPair();
-    const socket = server[kCore].socket!;
+    const socket = (server[kConnection].transport as NodeStreamTransport).stream;
     const handshakeSymbols = Object.getOwnPropertySymbols(socket).filter((s) => /handshake/i.test(String(s.description)));
     for (const sym of handshakeSymbols) expect((socket as unknown as Record<symbol, unknown>)[sym]).toBeUndefined();
     // The connection's own listeners only: one shared, named function per event (Node's
@@ -68,7 +69,7 @@ describe('idle server-side connection footprint', () => {
     server.send('hello');
     await echoed;
     await settle();
-    const sender = server[kCore].sender! as unknown as Record<string, unknown>;
+    const sender = server[kConnection].sender! as unknown as Record<string, unknown>;
     expect(sender.run).toBeNull();
     expect(sender.queuedBytes).toBe(0);
     expect(sender.closedErrorMade).toBeNull();
@@ -83,7 +84,7 @@ describe('idle server-side connection footprint', () => {
     await settle();
     // The parser's control array is shared by all readers; a reader keeps its state in a
     // plain array, and only while a frame or message is in progress.
-    const reader = server[kCore].reader! as unknown as Record<string, unknown>;
+    const reader = server[kConnection].receivePath!.reader as unknown as Record<string, unknown>;
     const views = Object.entries(reader).filter(([, v]) => ArrayBuffer.isView(v));
     expect(views).toEqual([]);
     expect(reader.state).toBeNull();
@@ -97,7 +98,7 @@ describe('idle server-side connection footprint', () => {
     track(await openClient(url));
     await settle();
     expect(accepted).toHaveLength(2);
-    const [a, b] = accepted.map((ws) => ws[kCore].options);
+    const [a, b] = accepted.map((ws) => ws[kConnection].options);
     expect(a).toBe(b);
     expect(a!.maxPayload).toBe(1234);
     expect(Object.isFrozen(a)).toBe(true);

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LocalProtocolError } from '../../src/errors';
 import { Frame, Opcode } from '../../src/frames/frame';
 import { PreparedMessage, WebSocket } from '../../src/io';
-import { kCore } from '../../src/io/core';
+import { NodeStreamTransport } from '../../src/io/node-stream-transport';
+import { kConnection } from '../../src/io/transport-connection';
 import { cleanup, closeEvent, nextMessage, openClient, parseServerFrames, rawClient, clientFrame, startServer } from './helpers';
 
 afterEach(cleanup);
@@ -128,8 +129,8 @@ describe('broadcast', () => {
     const clients = await Promise.all([openClient(url), openClient(url)]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const [busy, idle] = accepted as [WebSocket, WebSocket];
-    const busyWrites = countWrites(busy[kCore].socket!);
-    const idleWrites = countWrites(idle[kCore].socket!);
+    const busyWrites = countWrites((busy[kConnection].transport as NodeStreamTransport).stream);
+    const idleWrites = countWrites((idle[kConnection].transport as NodeStreamTransport).stream);
     const busyClient = clients[accepted.indexOf(busy)]!;
     const received: string[] = [];
     const both = new Promise<void>((resolve) =>
@@ -165,7 +166,7 @@ describe('write batching', () => {
       ws.on('message', (data) => ws.send(data as Buffer, { binary: false }));
     });
     const { socket, head } = await rawClient(port);
-    const counter = countWrites(serverWs![kCore].socket!);
+    const counter = countWrites((serverWs![kConnection].transport as NodeStreamTransport).stream);
     const frames = Array.from({ length: 100 }, (_, i) => clientFrame(Opcode.TEXT, `m${i}`));
     frames.push(clientFrame(Opcode.PING, 'p'));
     socket.write(Buffer.concat(frames));
@@ -187,7 +188,7 @@ describe('write batching', () => {
 
   it('coalesces sends made in one tick into one write, and copies small payloads at once', async () => {
     const { client, server } = await pair();
-    const counter = countWrites(client[kCore].socket!);
+    const counter = countWrites((client[kConnection].transport as NodeStreamTransport).stream);
     const reused = Buffer.from('aaaa');
     const received: string[] = [];
     server.on('message', (d) => received.push((d as Buffer).toString()));

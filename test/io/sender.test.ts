@@ -1,6 +1,6 @@
 /**
  * The Sender's run buffers are shared through a free list once a socket has taken their
- * bytes (src/io/sender.ts). Reuse must never change bytes someone still holds: proven here
+ * bytes (src/io/sender.ts, through the NodeStreamTransport). Reuse must never change bytes someone still holds: proven here
  * over real TCP sockets (reused), and over a Duplex that keeps its chunks (never reused).
  */
 import { once } from 'node:events';
@@ -8,6 +8,7 @@ import * as net from 'node:net';
 import { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { NodeStreamTransport } from '../../src/io/node-stream-transport';
 import { Sender } from '../../src/io/sender';
 
 const open: net.Socket[] = [];
@@ -50,7 +51,7 @@ function runOf(sender: Sender): Buffer | null {
 describe('Sender run buffers', () => {
   it('reuses a run another TCP connection has written, and every byte arrives intact', async () => {
     const pairs = await Promise.all([socketPair(), socketPair(), socketPair()]);
-    const senders = pairs.map(([ours]) => new Sender(ours));
+    const senders = pairs.map(([ours]) => new Sender(new NodeStreamTransport(ours)));
     const received = pairs.map(() => [] as Buffer[]);
     pairs.forEach(([, peer], i) => peer.on('data', (chunk: Buffer) => received[i]!.push(chunk)));
 
@@ -97,10 +98,10 @@ describe('Sender run buffers', () => {
         callback();
       },
     });
-    const sender = new Sender(keeper);
+    const sender = new Sender(new NodeStreamTransport(keeper));
     sender.pushFrame(0x81, Buffer.from('kept one'), false);
     sender.flush();
-    const other = new Sender(keeper);
+    const other = new Sender(new NodeStreamTransport(keeper));
     other.pushFrame(0x81, Buffer.from('overwrite?'), false);
     other.flush();
     expect(payloads(Buffer.concat(kept))).toEqual(['kept one', 'overwrite?']);
@@ -113,7 +114,7 @@ describe('Sender batch list', () => {
     // promoted; dead, it kept the next batch's payloads (64 KiB buffers) alive until a
     // mark-compact (docs/benchmarks.md, "Throughput at 1,000 connections").
     const [ours, peer] = await socketPair();
-    const sender = new Sender(ours);
+    const sender = new Sender(new NodeStreamTransport(ours));
     const list = (): Uint8Array[] => (sender as unknown as { chunks: Uint8Array[] }).chunks;
     const first = list();
     const big = Buffer.alloc(64 * 1024, 0x61);

@@ -9,7 +9,8 @@ import type { Duplex } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { MAX_TOPIC_LENGTH, PreparedMessage, WebSocket, type WebSocketServer } from '../../src/io';
-import { kCore } from '../../src/io/core';
+import { NodeStreamTransport } from '../../src/io/node-stream-transport';
+import { kConnection } from '../../src/io/transport-connection';
 import { cleanup, nextMessage, openClient, startServer } from './helpers';
 
 afterEach(cleanup);
@@ -121,7 +122,7 @@ describe('topics', () => {
     const pairs = await connectMany(wss, url, 3);
     for (const [, s] of pairs) s.subscribe('t');
     await settle(pairs);
-    const writes = pairs.map(([, s]) => recordWrites(s[kCore].socket!));
+    const writes = pairs.map(([, s]) => recordWrites((s[kConnection].transport as NodeStreamTransport).stream));
     const got = pairs.map(([c]) => nextMessage(c));
     expect(wss.publish('t', Buffer.alloc(5000, 9))).toBe(3);
     for (const w of writes) expect(w).toHaveLength(1);
@@ -143,7 +144,7 @@ describe('topics', () => {
     for (const [, s] of pairs) {
       expect(s.extensions).toMatch(/server_no_context_takeover/);
       s.subscribe('z');
-      const deflate = s[kCore].deflate!;
+      const deflate = s[kConnection].deflate!;
       const original = deflate.compressMessage.bind(deflate);
       deflate.compressMessage = (data: Uint8Array) => {
         compressions++;
@@ -151,7 +152,7 @@ describe('topics', () => {
       };
     }
     await settle(pairs);
-    const writes = pairs.map(([, s]) => recordWrites(s[kCore].socket!));
+    const writes = pairs.map(([, s]) => recordWrites((s[kConnection].transport as NodeStreamTransport).stream));
     const text = 'compress me once '.repeat(300);
     for (let round = 0; round < 2; round++) {
       const got = pairs.map(([c]) => nextMessage(c));
@@ -198,7 +199,7 @@ describe('topics', () => {
     s0.subscribe('t');
     s1.subscribe('t');
     s0.close();
-    const writes = recordWrites(s0[kCore].socket!);
+    const writes = recordWrites((s0[kConnection].transport as NodeStreamTransport).stream);
     const got = nextMessage(c1);
     expect(wss.publish('t', 'only s1')).toBe(1);
     expect(writes).toHaveLength(0);
@@ -214,7 +215,7 @@ describe('topics', () => {
     s1.subscribe('t');
     slow.on('error', () => undefined);
     // A peer that does not read: its bytes stay queued (here held by corking its sender).
-    slow[kCore].sender!.cork();
+    slow[kConnection].cork();
     const received: Buffer[] = [];
     const both = new Promise<void>((resolve) =>
       fast.on('message', (data) => {

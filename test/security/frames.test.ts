@@ -14,7 +14,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { LocalProtocolError } from '../../src/errors';
 import { WebSocket } from '../../src/io';
-import { kCore } from '../../src/io/core';
+import { kConnection } from '../../src/io/transport-connection';
 import {
   activeResources,
   arena,
@@ -68,7 +68,7 @@ function repeat(unit: Uint8Array, count: number): Uint8Array {
 
 /** Bytes held for the peer, on the wire (frame headers and our own pongs included): what memory bounds are about. */
 function wireBacklog(ws: WebSocket): number {
-  return ws[kCore].wireBacklog;
+  return ws[kConnection].wireBacklog;
 }
 
 describe('frame lengths', () => {

@@ -1,5 +1,5 @@
-// Experiment server, not in the runner's matrix: wscore's connection machinery (Core with its
-// Receiver, Sender and FrameReader, from dist/cjs) behind node's http 'upgrade', with a plain
+// Experiment server, not in the runner's matrix: wscore's connection machinery
+// (TransportConnection with its ReceivePath, Sender, FrameReader and NodeStreamTransport, from dist/cjs) behind node's http 'upgrade', with a plain
 // EventEmitter as the connection object instead of the WebSocket class, so the process loads
 // little of wscore. With --preload client (or wscore) it loads the rest: the pair shows the GC
 // regime of docs/benchmarks.md ("Throughput at 1,000 connections"). Echo mode only, no
@@ -19,11 +19,12 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const opts = parseArgs();
 if (opts.mode !== 'echo' || opts.deflate !== 'off') fatal('wscore-parts: --mode echo --deflate off only');
-const { Core } = require(path.join(root, 'dist/cjs/io/core.js'));
-const { coreOptions } = require(path.join(root, 'dist/cjs/io/options.js'));
+const { TransportConnection } = require(path.join(root, 'dist/cjs/io/transport-connection.js'));
+const { NodeStreamTransport } = require(path.join(root, 'dist/cjs/io/node-stream-transport.js'));
+const { connectionSettings } = require(path.join(root, 'dist/cjs/io/options.js'));
 
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-const options = coreOptions(Object.freeze({ maxPayload: opts.maxPayload }));
+const options = connectionSettings(Object.freeze({ maxPayload: opts.maxPayload }));
 const server = http.createServer((_req, res) => res.writeHead(426).end());
 server.on('upgrade', (req, socket, head) => {
   const key = req.headers['sec-websocket-key'];
@@ -33,12 +34,12 @@ server.on('upgrade', (req, socket, head) => {
       `Sec-WebSocket-Accept: ${createHash('sha1').update(key + GUID).digest('base64')}\r\n\r\n`,
   );
   const owner = new EventEmitter();
-  const core = new Core(owner, options);
-  owner.on('message', (data, isBinary) => core.sendData(isBinary ? 0x82 : 0x81, data, undefined));
+  const connection = new TransportConnection(owner, options);
+  owner.on('message', (data, isBinary) => connection.send(data, { binary: isBinary }, undefined));
   owner.on('error', connectionError);
   owner.on('close', () => counters.clients--);
   counters.clients++;
-  core.attach(socket, head, true, 0);
+  connection.attach(new NodeStreamTransport(socket), head, 'server');
 });
 server.on('error', fatal);
 server.listen(opts.port, opts.host, () => ready(server.address().port, { impl: 'wscore-parts', preload: opts.preload }));

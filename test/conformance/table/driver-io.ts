@@ -21,10 +21,10 @@
  */
 import type { Extension } from '../../../src/extensions/extension';
 import { negotiateExtensions } from '../../../src/handshake/handshake';
-import { kCore } from '../../../src/io/core';
+import { kConnection } from '../../../src/io/transport-connection';
 import { createDeflate } from '../../../src/io/deflate-glue';
 import { WebSocket } from '../../../src/io';
-import { duplexPair } from '../../helpers/duplex-pair';
+import { MemoryTransport } from '../../helpers/memory-transport';
 import { canonicalBytes, describeFrames, payloadText, peerBytes, reads, splitHead, type Case, type DeflateSetup, type Outcome, type Role } from './script';
 
 /** The peer's side of the byte stream under the WebSocket. */
@@ -44,34 +44,39 @@ export interface IoConnection {
 
 /** An OPEN WebSocket of `role` on an in-memory stream, and the peer's end (see the file comment). */
 export function openIoConnection(role: Role, setup: { deflate?: DeflateSetup; maxPayload?: number; head?: Uint8Array }): IoConnection {
-  const [ours, peer] = duplexPair();
+  const transport = new MemoryTransport();
   const ws = new WebSocket(null, undefined, setup.maxPayload === undefined ? {} : { maxPayload: setup.maxPayload });
-  const core = ws[kCore];
-  let rsv = 0;
+  const connection = ws[kConnection];
+  let extensions = '';
+  let deflate: ReturnType<typeof createDeflate> | null = null;
   if (setup.deflate !== undefined) {
     const ext = createDeflate(setup.deflate.options ?? {}, role === 'server', setup.maxPayload ?? Infinity);
     if (role === 'server') {
       const result = negotiateExtensions(setup.deflate.agreed, [ext as Extension]);
       if (result.extensions.length !== 1) throw new Error(`the server declined ${setup.deflate.agreed}`);
-      core.extensions = result.header ?? '';
+      extensions = result.header ?? '';
     } else {
       ext.offer();
       ext.finalize(setup.deflate.agreed.replace(/^permessage-deflate\s*;?\s*/, ''));
-      core.extensions = setup.deflate.agreed;
+      extensions = setup.deflate.agreed;
     }
-    core.deflate = ext;
-    rsv = ext.rsvMask;
+    deflate = ext;
   }
-  core.attach(ours, Buffer.from(setup.head ?? []), role === 'server', rsv);
+  connection.setNegotiated('', extensions, deflate);
+  connection.attach(transport, Buffer.from(setup.head ?? []), role);
   const received: Buffer[] = [];
-  peer.on('data', (chunk: Buffer) => received.push(chunk));
-  peer.on('error', () => undefined);
   return {
     ws,
     peer: {
-      write: (bytes) => void peer.write(bytes),
-      end: () => void peer.end(),
-      received: () => Buffer.concat(received),
+      // After the transport closed, the peer's bytes go nowhere (as on a closed TCP socket).
+      write: (bytes) => {
+        if (!transport.closed && !transport.peerEnded) transport.push(bytes);
+      },
+      end: () => transport.pushEnd(),
+      received: () => {
+        received.push(transport.takeWritten());
+        return Buffer.concat(received);
+      },
     },
   };
 }

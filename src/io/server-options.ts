@@ -1,0 +1,67 @@
+/**
+ * The options and events of {@link WebSocketServer} (./server.ts), and of its broadcast().
+ */
+import type * as http from 'node:http';
+import type * as https from 'node:https';
+import type { Duplex } from 'node:stream';
+
+import type { PublishOptions } from './broadcast';
+import type { PerMessageDeflateOptions } from './deflate-glue';
+import type { ConnectionOptions } from './options';
+import type { VerifyClientAsync, VerifyClientSync } from './server-upgrade';
+import type { WebSocket } from './websocket';
+
+/** Options of `WebSocketServer#broadcast` (those of {@link PreparedMessage}, and a filter). */
+export interface BroadcastOptions extends PublishOptions {
+  /** broadcast() only: send to the clients for which this returns true. */
+  filter?: (client: WebSocket) => boolean;
+}
+
+/**
+ * Options of {@link WebSocketServer} (ws's, plus wscore's connection options). `T`: the
+ * class of the connections (the `WebSocket` option), as in @types/ws.
+ */
+export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> extends ConnectionOptions {
+  /** Standalone: the port to listen on (0: any free port). */
+  port?: number;
+  /** Standalone: the address to listen on. */
+  host?: string;
+  /** Standalone: the listen backlog. */
+  backlog?: number;
+  /** Attach to this http or https server (its 'upgrade' events). */
+  server?: http.Server | https.Server;
+  /** Create no server: call handleUpgrade() yourself. */
+  noServer?: boolean;
+  /** Accept only this URL path (without the query). */
+  path?: string;
+  /** Accept or refuse a client during the handshake (sync or with a callback). */
+  verifyClient?: VerifyClientSync | VerifyClientAsync;
+  /** Choose a subprotocol among the offered ones (default: the first); false for none. */
+  handleProtocols?: (protocols: Set<string>, request: http.IncomingMessage) => string | false;
+  /** Keep the set of clients in `clients` (default true). */
+  clientTracking?: boolean;
+  /** Negotiate permessage-deflate (default false, as ws). */
+  perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Drop a connection whose handshake is not done after this many ms (default 10,000). */
+  handshakeTimeout?: number;
+  /** Most header lines in an upgrade request (more: 431). Default 100. */
+  maxHeaderCount?: number;
+  /** Standalone: largest request head in bytes (larger: 431). Default 16 KiB. */
+  maxHeaderSize?: number;
+  /** The class to instantiate for connections (a subclass of WebSocket). */
+  WebSocket?: T;
+}
+
+/** The events of a {@link WebSocketServer} whose connections are `W`s. */
+export interface WebSocketServerEventMap<W extends WebSocket = WebSocket> {
+  /** Extra arguments are allowed: ws's docs re-emit 'connection' with an authenticated user. */
+  connection: [socket: W, request: http.IncomingMessage, ...rest: unknown[]];
+  /** The 101 response's lines, before they are written: push to add headers. */
+  headers: [headers: string[], request: http.IncomingMessage];
+  error: [error: Error];
+  listening: [];
+  close: [];
+  /** A handshake failed the request checks (only emitted when listened to; then answer yourself). */
+  wsClientError: [error: Error, socket: Duplex, request: http.IncomingMessage];
+}
+
