@@ -293,32 +293,59 @@ export class PerMessageDeflate implements Extension {
    * Decompresses a whole received message: the payloads of its frames, in order.
    * @param maxOutput the most bytes the message may decompress to (maxPayload)
    * @throws ParseFailed 1007 on invalid data, 1009 past `maxOutput`
-   * @throws LocalProtocolError if not negotiated or a message is half received through
-   *   the frame hooks
+   * @throws LocalProtocolError if not negotiated or a message is half received
    */
   decompressMessage(payload: Uint8Array | readonly Uint8Array[], maxOutput: number): Uint8Array {
     this.requireEnabled();
     if (this.inboundStream !== null) throw new LocalProtocolError('permessage-deflate: a message is being received frame by frame');
     const parts = payload instanceof Uint8Array ? [payload] : payload.length === 0 ? [EMPTY] : payload;
-    const f = this.takeInflater();
-    let done = false;
+    const out: Uint8Array[] = [];
+    let total = 0;
     try {
-      const out: Uint8Array[] = [];
-      let total = 0;
       for (let i = 0; i < parts.length; i++) {
-        const r = f.inflate(parts[i]!, i === parts.length - 1, maxOutput - total);
-        if (typeof r === 'number') {
-          done = true; // the inflater reset itself
-          throw statusError(r);
-        }
+        const r = this.inflateFrame(parts[i]!, i === parts.length - 1, maxOutput - total);
         total += r.length;
         out.push(r);
       }
-      done = true;
-      return out.length === 1 ? out[0]! : Buffer.concat(out, total);
-    } finally {
-      this.release(f, !done);
+    } catch (err) {
+      this.abortInflate();
+      throw err;
     }
+    return out.length === 1 ? out[0]! : Buffer.concat(out, total);
+  }
+
+  /**
+   * Inflates one frame's payload of a compressed message (RFC 7692 §6.2), the message
+   * assembler's way in (src/protocol/message-assembler.ts); `fin` on its last frame: the
+   * 00 00 ff ff tail is appended (§7.2.2) and the stream given back.
+   * @param maxOutput the most bytes this frame may inflate to
+   * @throws ParseFailed 1007 on invalid data, 1009 past `maxOutput` (the message is dropped)
+   * @throws LocalProtocolError if not negotiated
+   */
+  inflateFrame(data: Uint8Array, fin: boolean, maxOutput: number): Uint8Array {
+    let f = this.inboundStream;
+    if (f === null) {
+      this.requireEnabled();
+      f = this.inboundStream = this.takeInflater();
+    }
+    const r = f.inflate(data, fin, maxOutput);
+    if (typeof r === 'number') {
+      this.inboundStream = null;
+      this.release(f); // the inflater reset itself on the error
+      throw statusError(r);
+    }
+    if (fin) {
+      this.inboundStream = null;
+      this.release(f);
+    }
+    return r;
+  }
+
+  /** Drops the compressed message being received, if any (its stream is reset and given back). */
+  abortInflate(): void {
+    if (this.inboundStream === null) return;
+    this.release(this.inboundStream, true);
+    this.inboundStream = null;
   }
 
   // --- frame hooks (Extension) ---------------------------------------------------------------
@@ -337,20 +364,21 @@ export class PerMessageDeflate implements Extension {
       if (rsv.rsv1) throw new ParseFailed('permessage-deflate: RSV1 set on a continuation frame (RFC 7692 §6.1)', 1002);
       return rsv;
     }
-    if (this.inboundStream !== null) {
-      // A new message inside a fragmented one: the frame layer fails the connection (§5.4);
-      // meanwhile the half-fed stream must not carry over.
-      this.release(this.inboundStream, true);
-      this.inboundStream = null;
-    }
+    // A new message inside a fragmented one: the frame layer fails the connection (§5.4);
+    // meanwhile the half-fed stream must not carry over.
+    this.abortInflate();
     this.inboundCompressed = rsv.rsv1;
     return rsv.rsv1 ? { rsv1: false, rsv2: rsv.rsv2, rsv3: rsv.rsv3 } : rsv;
   }
 
   frameInboundPayloadData(data: Uint8Array, maxOutput: number): Uint8Array {
     if (this.inControl || !this.inboundCompressed) return data;
-    const f = (this.inboundStream ??= this.takeInflater());
-    return this.inboundResult(f, f.inflate(data, false, maxOutput));
+    try {
+      return this.inflateFrame(data, false, maxOutput);
+    } catch (err) {
+      this.inboundCompressed = false;
+      throw err;
+    }
   }
 
   frameInboundComplete(fin: boolean, maxOutput: number): Uint8Array | null {
@@ -359,21 +387,9 @@ export class PerMessageDeflate implements Extension {
       return null;
     }
     if (!this.inboundCompressed || !fin) return null;
-    const f = (this.inboundStream ??= this.takeInflater());
-    // §7.2.2: the inflater appends 00 00 FF FF at the end of the message.
-    const r = this.inboundResult(f, f.inflate(EMPTY, true, maxOutput));
     this.inboundCompressed = false;
-    this.inboundStream = null;
-    this.release(f);
+    const r = this.inflateFrame(EMPTY, true, maxOutput);
     return r.length === 0 ? null : r;
-  }
-
-  private inboundResult(f: Inflater, r: Uint8Array | InflateStatus): Uint8Array {
-    if (typeof r !== 'number') return r;
-    this.inboundCompressed = false;
-    this.inboundStream = null;
-    this.release(f); // the inflater reset itself on the error
-    throw statusError(r);
   }
 
   /**
@@ -410,7 +426,7 @@ export class PerMessageDeflate implements Extension {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.inboundStream !== null) this.release(this.inboundStream, true);
+    this.abortInflate();
     if (this.outboundStream !== null) this.release(this.outboundStream, true);
     this.inboundStream = this.outboundStream = null;
     this.deflater?.close();

@@ -5,13 +5,14 @@
  */
 import { TextDecoder } from 'node:util';
 
-import { backend } from '../backend';
-import { Utf8State } from '../backend/types';
 import { ParseFailed } from '../errors';
 import type { Extension } from '../extensions/extension';
 import { maskToRsv, rsvToMask, type RsvBits } from '../frames/rsv';
 import { Opcode, type MaskingCallable } from '../frames/frame';
-import { DEFAULT_MAX_PAYLOAD, FrameInfo, FrameReader } from './reader';
+import { DEFAULT_MAX_PAYLOAD } from '../limits';
+import { FrameInfo } from './frame-info';
+import { MessageAssembler } from './message-assembler';
+import { FrameReader } from './reader';
 
 export type { RsvBits } from '../frames/rsv';
 
@@ -172,6 +173,7 @@ export interface MessagePart<P> {
 }
 
 const textDecoderOptions = { stream: true };
+const EMPTY = new Uint8Array(0);
 
 /** UTF-8 bytes (already validated) to a string. */
 function decodeUtf8(bytes: Uint8Array): string {
@@ -180,18 +182,28 @@ function decodeUtf8(bytes: Uint8Array): string {
   return buf.toString('utf8');
 }
 
+/** MessageDecoder's handler for the assembler: keeps the part for processFrame to return. */
+function takePart(this: MessageDecoder, opcode: number, data: Uint8Array | Uint8Array[]): void {
+  this.partOpcode = opcode as Opcode.TEXT | Opcode.BINARY;
+  this.partData = data as Uint8Array; // streaming: always one payload
+}
+
 /**
- * Frames -> message parts (wsproto's MessageDecoder): checks that continuation frames
- * continue a message and new messages do not interrupt one (§5.4), gives continuation
- * parts their message's opcode, validates text the parser could not check (after an
- * extension transformed it) and decodes text incrementally: a character split across
- * frames comes out whole in the later part.
+ * Frames -> message parts (wsproto's MessageDecoder), over the message assembler
+ * (./message-assembler.ts) streaming: checks that continuation frames continue a message
+ * and new messages do not interrupt one (§5.4), gives continuation parts their message's
+ * opcode, validates text the parser could not check (after an extension transformed it)
+ * and decodes text incrementally: a character split across frames comes out whole in the
+ * later part.
  */
 export class MessageDecoder {
-  private opcode: Opcode.TEXT | Opcode.BINARY | null = null;
-  private utf8 = Utf8State.ACCEPT as number;
+  private readonly assembler = new MessageAssembler({ collect: false });
   private decoder: TextDecoder | null = null;
   private readonly decodeText: boolean;
+  /** @internal The part the assembler handed over for the frame being processed. */
+  partOpcode: Opcode.TEXT | Opcode.BINARY = Opcode.BINARY;
+  /** @internal */
+  partData: Uint8Array = EMPTY;
 
   /** `decodeText: false` keeps text payloads as (validated) UTF-8 bytes. */
   constructor(options: { decodeText?: boolean } = {}) {
@@ -201,34 +213,23 @@ export class MessageDecoder {
   /** @throws ParseFailed (1002 out-of-order frame, 1007 invalid UTF-8) */
   processFrame(frame: MessagePart<Uint8Array> & { utf8Checked?: boolean }): MessagePart<Uint8Array | string> {
     const { opcode, payload, frameFinished } = frame;
-    const finished = frame.messageFinished && frameFinished;
-    let first = false;
-    if (opcode === Opcode.CONT) {
-      if (this.opcode === null) throw new ParseFailed('continuation frame without a fragmented message to continue', 1002);
-    } else if (opcode === Opcode.TEXT || opcode === Opcode.BINARY) {
-      if (this.opcode !== null) throw new ParseFailed(`new ${Opcode[opcode]} frame inside a fragmented message (expected a continuation frame)`, 1002);
-      this.opcode = opcode;
-      this.utf8 = Utf8State.ACCEPT;
-      first = true;
-    } else {
+    if (opcode !== Opcode.CONT && opcode !== Opcode.TEXT && opcode !== Opcode.BINARY) {
       throw new TypeError(`MessageDecoder only takes data frames, not opcode ${opcode}`);
     }
-    const msgOpcode = this.opcode;
-    if (finished) this.opcode = null;
-    if (msgOpcode === Opcode.BINARY) return { opcode: msgOpcode, payload, frameFinished, messageFinished: finished };
-    if (frame.utf8Checked !== true) {
-      const r = backend.utf8Step(payload, this.utf8);
-      if (r < 0) throw new ParseFailed('invalid UTF-8 in a text message', 1007);
-      this.utf8 = r;
-      if (finished && r !== Utf8State.ACCEPT) throw new ParseFailed('text message ends inside a UTF-8 sequence', 1007);
-    }
-    if (!this.decodeText) return { opcode: msgOpcode, payload, frameFinished, messageFinished: finished };
+    const finished = frame.messageFinished && frameFinished;
+    const first = !this.assembler.inMessage;
+    const info = opcode | (finished ? FrameInfo.FIN : 0) | (frame.utf8Checked === true ? FrameInfo.UTF8_CHECKED : 0);
+    this.assembler.frame(info, payload, takePart, this);
+    const msgOpcode = this.partOpcode;
+    const data = this.partData;
+    this.partData = EMPTY;
+    if (msgOpcode === Opcode.BINARY || !this.decodeText) return { opcode: msgOpcode, payload: data, frameFinished, messageFinished: finished };
     let text: string;
     if (first && finished) {
-      text = decodeUtf8(payload); // a whole message in one frame: no streaming state needed
+      text = decodeUtf8(data); // a whole message in one frame: no streaming state needed
     } else {
       this.decoder ??= new TextDecoder('utf-8');
-      text = finished ? this.decoder.decode(payload) : this.decoder.decode(payload, textDecoderOptions);
+      text = finished ? this.decoder.decode(data) : this.decoder.decode(data, textDecoderOptions);
     }
     return { opcode: msgOpcode, payload: text, frameFinished, messageFinished: finished };
   }
