@@ -11,7 +11,8 @@ import { LocalProtocolError, ParseFailed } from '../errors';
 import { maskToRsv, rsvToMask, RSV1, RSV2, RSV3, type FrameTransform } from './rsv';
 import { Close, CloseCode, closePayloadProblem } from './close';
 import {
-  frameHeaderSize,
+  encodeFrame,
+  FIN_MASK,
   generateMaskKey,
   MAX_FRAME_LENGTH,
   PAYLOAD_LENGTH_EIGHT_BYTE,
@@ -316,12 +317,9 @@ export class Frame {
         throw err;
       }
     }
-    const length = this.data.length;
-    const out = Buffer.allocUnsafe(frameHeaderSize(length, mask) + length);
-    const at = writeFrameHeader(out, 0, { opcode: this.opcode, length, fin: this.fin, rsv: this.rsv, maskKey });
-    if (maskKey !== undefined) backend.mask(this.data, maskKey, out, at);
-    else out.set(this.data, at);
-    return out;
+    const opcode = this.opcode;
+    if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15) throw new RangeError(`invalid opcode ${opcode}`);
+    return encodeFrame((this.fin ? FIN_MASK : 0) | (this.rsv << 4) | opcode, this.data, maskKey ?? null);
   }
 
   /**
