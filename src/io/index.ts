@@ -20,7 +20,7 @@ export type { ClientOptions } from './client';
 export { connect, serve, type ConnectOptions, type ServeOptions, type AsyncServer } from './async';
 export { PreparedMessage, type BroadcastOptions } from './broadcast';
 export { TopicRegistry, MAX_TOPIC_LENGTH, type PublishOptions, type TopicStats } from './topics';
-export { ConnectionClosedError, type Message } from './message-queue';
+export { ConnectionClosedError, type ReceivedMessage } from './message-queue';
 export {
   ConnectError,
   ConnectionFailedError,
@@ -43,7 +43,7 @@ export {
   type WebSocketEventMap,
   type WSEventListener,
 } from './events';
-export type { ConnectionOptions, HeartbeatOptions } from './options';
+export type { HeartbeatOptions, WebSocketOptions } from './options';
 export type { PerMessageDeflateOptions } from './deflate-glue';
 export type { CertMeta, Data, Event, EventListenerOptions, VerifyClientCallbackAsync, VerifyClientCallbackSync } from './ws-types';
 export { TimerEntry, TimerWheel, sharedTimers } from './timers';

@@ -19,8 +19,11 @@ export interface HeartbeatOptions {
   timeout?: number;
 }
 
-/** Options every WebSocket accepts (client and server side). */
-export interface ConnectionOptions {
+/**
+ * Options every WebSocket accepts (client and server side). Not `ConnectionOptions`: that
+ * name is the sans-IO Connection's (protocol/connection.ts).
+ */
+export interface WebSocketOptions {
   /** Largest message (and frame) accepted, in bytes; larger: close 1009. Default 64 MiB. */
   maxPayload?: number;
   /**
@@ -83,10 +86,17 @@ function positive(name: string, value: number | undefined, fallback: number, all
  * object for every connection, which then share one CoreOptions instead of a copy each.
  * (Only frozen inputs: a caller's mutable options object may change between connections.)
  */
-const checked = new WeakMap<ConnectionOptions, CoreOptions>();
+/**
+ * @internal The old name, only for the io modules being restructured in issue 13
+ * (websocket.ts, server.ts, client.ts); not exported from the package. Goes when they
+ * import WebSocketOptions.
+ */
+export type ConnectionOptions = WebSocketOptions;
+
+const checked = new WeakMap<WebSocketOptions, CoreOptions>();
 
 /** Reads and checks the connection options (throws RangeError on nonsense). */
-export function coreOptions(o: ConnectionOptions = {}): CoreOptions {
+export function coreOptions(o: WebSocketOptions = {}): CoreOptions {
   if (!Object.isFrozen(o)) return readCoreOptions(o);
   let out = checked.get(o);
   if (out === undefined) {
@@ -96,7 +106,7 @@ export function coreOptions(o: ConnectionOptions = {}): CoreOptions {
   return out;
 }
 
-function readCoreOptions(o: ConnectionOptions): CoreOptions {
+function readCoreOptions(o: WebSocketOptions): CoreOptions {
   let interval = 0;
   let timeout = 0;
   if (o.heartbeat !== undefined) {

@@ -13,7 +13,7 @@ import type { Core } from './core';
 import { markListenerError, wasThrownByListener } from './listener-error';
 import { toWsError } from './errors';
 import type { RawData } from './events';
-import type { Message } from './message-queue';
+import type { ReceivedMessage } from './message-queue';
 
 /** The FrameReader's per-frame handler, shared by every connection (`this` is the Receiver). */
 function receiverFrame(this: Receiver, info: number, payload: Uint8Array): void {
@@ -166,7 +166,7 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
 }
 
 /** A message as the async API yields it: text as a string, binary as one Buffer. */
-function toMessage(data: RawData, isBinary: boolean): Message {
+function toMessage(data: RawData, isBinary: boolean): ReceivedMessage {
   if (Buffer.isBuffer(data)) return isBinary ? data : data.toString();
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data as ArrayBuffer);
