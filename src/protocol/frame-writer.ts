@@ -50,16 +50,14 @@ function checkOpcode(opcode: number, payloadLength: number, fin: boolean): void 
   }
 }
 
-function firstByte(opcode: number, fin: boolean, rsv: number): number {
-  return (fin ? 0x80 : 0) | (rsv << 4) | opcode;
-}
-
 /** Writes frames for one end of a connection: a client masks (§5.3), a server does not. */
 export class FrameWriter {
   /** Whether frames are masked (client side). */
   readonly mask: boolean;
   /** The current frame's masking key (refilled per frame, never shared across frames). */
   private readonly key = new Uint8Array(4);
+  /** The key of the frame being written (`key` or the caller's), null when not masking. */
+  private frameKey: Uint8Array | null = null;
 
   constructor(options: { mask: boolean }) {
     this.mask = options.mask;
@@ -71,14 +69,10 @@ export class FrameWriter {
    * @throws LocalProtocolError for a control frame over 125 bytes or fragmented
    */
   frame(opcode: Opcode, payload: FramePayload, options?: FrameOptions): Uint8Array {
-    const fin = options?.fin ?? true;
-    const rsv = options?.rsv ?? 0;
     // Text: Buffer.from's one-pass encoder beats byteLength() + write() (two passes).
     const data = payloadBytes(payload);
-    if (rsv !== 0) checkRsv(rsv);
-    checkOpcode(opcode, data.length, fin);
-    const key = this.mask ? (options?.maskKey ?? fillMaskKey(this.key)) : null;
-    return encodeFrame(firstByte(opcode, fin, rsv), data, key);
+    const b0 = this.check(opcode, data.length, options);
+    return encodeFrame(b0, data, this.frameKey);
   }
 
   /**
@@ -88,19 +82,28 @@ export class FrameWriter {
    * place; client frames of bytes are one buffer (masking must not touch the caller's).
    */
   frameParts(opcode: Opcode, payload: FramePayload, options?: FrameOptions): Uint8Array[] {
-    const text = typeof payload === 'string';
     // Bytes we must not modify, masked: one buffer, copied and masked in one pass.
-    if (this.mask && !text) return [this.frame(opcode, payload, options)];
-    const fin = options?.fin ?? true;
-    const rsv = options?.rsv ?? 0;
+    if (this.mask && typeof payload !== 'string') return [this.frame(opcode, payload, options)];
     const data = payloadBytes(payload);
-    if (rsv !== 0) checkRsv(rsv);
-    checkOpcode(opcode, data.length, fin);
-    const key = this.mask ? (options?.maskKey ?? fillMaskKey(this.key)) : null;
+    const b0 = this.check(opcode, data.length, options);
+    const key = this.frameKey;
     const header = Buffer.allocUnsafe(frameHeaderSize(data.length, key !== null));
-    writeHeader(header, 0, firstByte(opcode, fin, rsv), data.length, key);
+    writeHeader(header, 0, b0, data.length, key);
     // Encoded text is a fresh buffer of ours: mask it in place instead of copying it.
     if (key !== null) maskInto(data, key, data, 0);
     return data.length === 0 ? [header] : [header, data];
+  }
+
+  /**
+   * Checks a frame's options against §5.2 / §5.5, picks its masking key into
+   * {@link FrameWriter.frameKey} (§5.3: a fresh one per frame) and returns header byte 0.
+   */
+  private check(opcode: Opcode, length: number, options: FrameOptions | undefined): number {
+    const fin = options?.fin ?? true;
+    const rsv = options?.rsv ?? 0;
+    if (rsv !== 0) checkRsv(rsv);
+    checkOpcode(opcode, length, fin);
+    this.frameKey = this.mask ? (options?.maskKey ?? fillMaskKey(this.key)) : null;
+    return (fin ? 0x80 : 0) | (rsv << 4) | opcode;
   }
 }

@@ -2,7 +2,7 @@
  * The public names of the package do not collide: `import { Message, ConnectionOptions }
  * from 'wscore'` gives the sans-IO core's (protocol/events.ts, protocol/connection.ts), and
  * io's async-API message and WebSocket options are ReceivedMessage and WebSocketOptions.
- * Checked by tsc on names/public-names.ts with 'wscore' mapped to src/index.ts.
+ * Checked by tsc on names/public-names.cts with 'wscore' mapped to src/index.ts.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -35,7 +35,7 @@ describe('public names', () => {
             baseUrl: root,
             paths: { wscore: ['src/index.ts'] },
           },
-          files: [path.join(__dirname, 'names', 'public-names.ts')],
+          files: [path.join(__dirname, 'names', 'public-names.cts')],
         }),
       );
       const r = spawnSync(process.execPath, [tsc, '-p', config], { cwd: root, encoding: 'utf8' });

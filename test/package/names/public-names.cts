@@ -1,4 +1,4 @@
-// Type-checked by test/package/public-names.test.ts with 'wscore' mapped to src/index.ts:
+// Type-checked by test/package/public-names.test.ts (a .cts file, outside tsconfig.test.json's include) with 'wscore' mapped to src/index.ts:
 // the sans-IO core's Message and ConnectionOptions are the package's, io's carry names of
 // their own (ReceivedMessage, WebSocketOptions). Never run.
 import { BytesMessage, Connection, ConnectionType, TextMessage, type ConnectionOptions, type Message, type ReceivedMessage, type WebSocketOptions } from 'wscore';
