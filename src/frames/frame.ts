@@ -8,7 +8,7 @@
 
 import { backend } from '../backend';
 import { LocalProtocolError, ParseFailed } from '../errors';
-import { maskToRsv, rsvToMask, RSV1, RSV2, RSV3, type FrameTransform } from './rsv';
+import { applyInboundExtensions, maskToRsv, RSV1, RSV2, RSV3 } from './rsv';
 import { Close, CloseCode, closePayloadProblem } from './close';
 import {
   encodeFrame,
@@ -250,13 +250,13 @@ export class Frame {
     if (masked) backend.mask(payload, bytes.subarray(keyAt, keyAt + 4), data, 0);
     else data.set(payload);
 
-    let rsvBits = maskToRsv(rsv);
+    // The extensions claim their RSV bits: the frame keeps only those none claimed (none).
+    let rsvLeft = rsv;
     if (extensions.length > 0) {
-      for (const ext of extensions) rsvBits = ext.frameInboundHeader(opcode, rsvBits, length);
-      if (rsvToMask(rsvBits) !== 0) throw new ParseFailed('reserved bit set', CloseCode.PROTOCOL_ERROR);
-      if (!isControl(opcode)) data = applyInboundExtensions(extensions, data, fin, options.maxSize);
+      data = applyInboundExtensions(extensions, opcode, rsv, data, fin, options.maxSize ?? MAX_FRAME_LENGTH);
+      rsvLeft = 0;
     }
-    const frame = new Frame(opcode, data, { fin, ...rsvBits, masked });
+    const frame = new Frame(opcode, data, { fin, ...maskToRsv(rsvLeft), masked });
     return { frame, consumed: offset + length };
   }
 
@@ -358,18 +358,3 @@ export class Frame {
   }
 }
 
-function applyInboundExtensions(
-  extensions: readonly FrameTransform[],
-  input: Uint8Array,
-  fin: boolean,
-  maxSize: number | undefined,
-): Uint8Array {
-  const budget = maxSize ?? MAX_FRAME_LENGTH;
-  let data = input;
-  for (const ext of extensions) data = ext.frameInboundPayloadData(data, Math.max(0, budget - data.length));
-  for (const ext of extensions) {
-    const tail = ext.frameInboundComplete(fin, Math.max(0, budget - data.length));
-    if (tail !== null && tail.length > 0) data = Buffer.concat([data, tail]);
-  }
-  return data;
-}

@@ -7,7 +7,7 @@ import { TextDecoder } from 'node:util';
 
 import { ParseFailed } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { maskToRsv, rsvToMask, type RsvBits } from '../frames/rsv';
+import { applyInboundExtensions, maskToRsv, type RsvBits } from '../frames/rsv';
 import { Opcode, type MaskingCallable } from '../frames/frame';
 import { DEFAULT_MAX_PAYLOAD } from '../limits';
 import { FrameInfo } from './frame-info';
@@ -92,15 +92,6 @@ export interface FrameProtocolOptions {
 /** The 8 RsvBits values, shared and frozen (one per frame would be garbage). */
 const RSV_BITS: readonly RsvBits[] = Object.freeze(Array.from({ length: 8 }, (_, m) => Object.freeze(maskToRsv(m))));
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out = Buffer.allocUnsafe(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
 /**
  * Bytes -> frames. `client` says which end we are (a client expects unmasked frames).
  * The negotiated `extensions` get their wsproto hooks for every frame: the header hook
@@ -145,17 +136,11 @@ export class FrameDecoder {
     const rsv = RSV_BITS[(info >> 4) & 7]!;
     let payload = f.payload;
     if (this.extensions.length > 0) {
-      // wsproto: each extension claims the RSV bits it understands; any left over is an error.
-      let left = maskToRsv((info >> 4) & 7);
-      for (const ext of this.extensions) left = ext.frameInboundHeader(opcode, left, payload.length);
-      if (rsvToMask(left) !== 0) throw new ParseFailed('reserved bits set that no extension claimed', 1002);
-      if (opcode < 8) {
-        if (opcode !== Opcode.CONT) this.messageOut = 0;
-        for (const ext of this.extensions) payload = ext.frameInboundPayloadData(payload, this.maxPayload - this.messageOut);
-        for (const ext of this.extensions) {
-          const more = ext.frameInboundComplete(fin, this.maxPayload - this.messageOut - payload.length);
-          if (more !== null) payload = concat(payload, more);
-        }
+      // A data message's budget is what is left of maxPayload after its earlier frames.
+      const isData = opcode < 8;
+      if (isData && opcode !== Opcode.CONT) this.messageOut = 0;
+      payload = applyInboundExtensions(this.extensions, opcode, (info >> 4) & 7, payload, fin, this.maxPayload - this.messageOut);
+      if (isData) {
         this.messageOut += payload.length;
         if (this.messageOut > this.maxPayload) throw new ParseFailed(`message exceeds maxPayload (${this.maxPayload} bytes)`, 1009);
       }
