@@ -17,7 +17,7 @@ import {
   MAX_FRAME_LENGTH,
   PAYLOAD_LENGTH_EIGHT_BYTE,
   PAYLOAD_LENGTH_TWO_BYTE,
-  readUint32,
+  readPayloadLength,
   toMaskKey,
   writeFrameHeader,
   type MaskingCallable,
@@ -223,21 +223,14 @@ export class Frame {
       if (length > MAX_CONTROL_PAYLOAD) throw new ParseFailed('control frame too long', CloseCode.PROTOCOL_ERROR);
     }
 
-    let offset = 2;
-    if (length === PAYLOAD_LENGTH_TWO_BYTE) {
-      if (bytes.length < 4) return null;
-      length = (bytes[2]! << 8) | bytes[3]!;
-      offset = 4;
-    } else if (length === PAYLOAD_LENGTH_EIGHT_BYTE) {
-      if (bytes.length < 10) return null;
-      const high = readUint32(bytes, 2);
-      // RFC 6455 §5.2: "the most significant bit MUST be 0".
-      if (high >= 0x80000000) throw new ParseFailed('64-bit length has its top bit set', CloseCode.PROTOCOL_ERROR);
-      // 2^53 and above cannot be held exactly in a number; nothing that large fits in memory.
-      if (high >= 0x200000) throw new ParseFailed('frame length exceeds 2^53-1', CloseCode.MESSAGE_TOO_BIG);
-      length = high * 0x100000000 + readUint32(bytes, 6);
-      offset = 10;
+    // RFC 6455 §5.2: "the most significant bit MUST be 0" (1002, before the 2^53 limit's 1009).
+    if (length === PAYLOAD_LENGTH_EIGHT_BYTE && bytes.length >= 3 && (bytes[2]! & 0x80) !== 0) {
+      throw new ParseFailed('64-bit length has its top bit set', CloseCode.PROTOCOL_ERROR);
     }
+    const announced = readPayloadLength(bytes);
+    if (announced < 0) return null;
+    let offset = length === PAYLOAD_LENGTH_TWO_BYTE ? 4 : length === PAYLOAD_LENGTH_EIGHT_BYTE ? 10 : 2;
+    length = announced;
     if (options.maxSize !== undefined && length > options.maxSize) {
       throw new ParseFailed(`frame of ${length} bytes exceeds maxSize ${options.maxSize}`, CloseCode.MESSAGE_TOO_BIG);
     }

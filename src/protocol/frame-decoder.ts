@@ -9,6 +9,7 @@ import { ParseFailed } from '../errors';
 import type { Extension } from '../extensions/extension';
 import { applyInboundExtensions, maskToRsv, type RsvBits } from '../frames/rsv';
 import { Opcode, type MaskingCallable } from '../frames/frame';
+import { readPayloadLength } from '../frames/header';
 import { DEFAULT_MAX_PAYLOAD } from '../limits';
 import { FrameInfo } from './frame-info';
 import { MessageAssembler } from './message-assembler';
@@ -41,14 +42,7 @@ export function parseHeader(data: Uint8Array): { header: Header; headerLength: n
   const masked = (b1 & 0x80) !== 0;
   const headerLength = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
   if (data.length < headerLength) return null;
-  let payloadLen = len7;
-  if (len7 === 126) payloadLen = (data[2]! << 8) | data[3]!;
-  else if (len7 === 127) {
-    const hi = ((data[2]! << 24) | (data[3]! << 16) | (data[4]! << 8) | data[5]!) >>> 0;
-    const lo = ((data[6]! << 24) | (data[7]! << 16) | (data[8]! << 8) | data[9]!) >>> 0;
-    if (hi > 0x1fffff) throw new ParseFailed('payload length of 2^53 or more: too big to process', 1009);
-    payloadLen = hi * 4294967296 + lo;
-  }
+  const payloadLen = readPayloadLength(data);
   return {
     header: {
       fin: (b0 & 0x80) !== 0,

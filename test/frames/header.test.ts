@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { backendName } from '../../src/backend';
-import { encodeFrame, frameHeaderSize, maskInto, writeFrameHeader, writeHeader } from '../../src/frames/header';
+import { ParseFailed } from '../../src/errors';
+import { encodeFrame, frameHeaderSize, maskInto, readPayloadLength, writeFrameHeader, writeHeader } from '../../src/frames/header';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
@@ -57,6 +58,31 @@ describe(`frames/header: encodeFrame and maskInto (${backendName})`, () => {
       const copy = Buffer.from(payload);
       maskInto(copy, KEY, copy, 0);
       expect(copy.equals(xor(payload, KEY))).toBe(true);
+    }
+  });
+});
+
+describe('frames/header: readPayloadLength', () => {
+  it('reads what writeHeader wrote, and -1 until the extended length is there', () => {
+    for (const len of [0, 125, 126, 0xffff, 0x10000, 2 ** 53 - 1]) {
+      const out = new Uint8Array(14);
+      const n = writeHeader(out, 0, 0x82, len, null);
+      expect(readPayloadLength(out.subarray(0, n))).toBe(len);
+      if (n > 2) expect(readPayloadLength(out.subarray(0, n - 1))).toBe(-1);
+    }
+  });
+
+  it('refuses a 64-bit length of 2^53 or more, top bit included (1009)', () => {
+    for (const high of ['00200000', '80000000']) {
+      const bytes = Buffer.from(`827f${high}00000000`, 'hex');
+      let caught: unknown = null;
+      try {
+        readPayloadLength(bytes);
+      } catch (err) {
+        caught = err;
+      }
+      expect(caught).toBeInstanceOf(ParseFailed);
+      expect((caught as ParseFailed).closeCode).toBe(1009);
     }
   });
 });
