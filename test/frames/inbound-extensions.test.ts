@@ -6,19 +6,10 @@ import { backendName } from '../../src/backend';
 import { ParseFailed } from '../../src/errors';
 import { PerMessageDeflate } from '../../src/extensions/permessage-deflate';
 import { Opcode } from '../../src/frames/opcode';
+import { deflatePair } from '../helpers/deflate-pair';
 import { applyInboundExtensions, RSV1, RSV2, type FrameTransform } from '../../src/frames/rsv';
 
 afterAll(() => PerMessageDeflate.releaseSharedStreams());
-
-function negotiated(): { client: PerMessageDeflate; server: PerMessageDeflate } {
-  const client = new PerMessageDeflate({ threshold: 0 });
-  const server = new PerMessageDeflate({ threshold: 0 });
-  const offer = client.offer();
-  const answer = server.accept(offer === true ? '' : (offer as string));
-  if (answer === null || answer === false) throw new Error('not agreed');
-  client.finalize(answer === true ? '' : answer);
-  return { client, server };
-}
 
 /** An extension of RSV2 that upper-cases payloads and appends "!" at the end of a message. */
 class Shout implements FrameTransform {
@@ -71,7 +62,7 @@ describe(`applyInboundExtensions (${backendName})`, () => {
   });
 
   it('inflates a permessage-deflate frame within maxOutput, and refuses past it (1009)', () => {
-    const { client, server } = negotiated();
+    const { client, server } = deflatePair();
     const message = Buffer.alloc(10_000, 0x61);
     const out = applyInboundExtensions([server], Opcode.TEXT, RSV1, client.compressMessage(message), true, 10_000);
     expect(Buffer.from(out).equals(message)).toBe(true);

@@ -7,6 +7,7 @@ import { backendName } from '../../src/backend';
 import { ParseFailed } from '../../src/errors';
 import { PerMessageDeflate } from '../../src/extensions/permessage-deflate';
 import { FrameInfo } from '../../src/protocol/frame-info';
+import { deflatePair } from '../helpers/deflate-pair';
 import { FRAGMENT_RUN, MessageAssembler, SMALL_FRAGMENT, type MessageInflater } from '../../src/protocol/message-assembler';
 
 afterAll(() => PerMessageDeflate.releaseSharedStreams());
@@ -35,17 +36,6 @@ function codeOf(fn: () => void): number | string {
     return (err as Error).name;
   }
   return 'no error';
-}
-
-/** A negotiated pair: `client` compresses, `server` inflates. */
-function deflatePair(): { client: PerMessageDeflate; server: PerMessageDeflate } {
-  const client = new PerMessageDeflate({ threshold: 0 });
-  const server = new PerMessageDeflate({ threshold: 0 });
-  const offer = client.offer();
-  const answer = server.accept(offer === true ? '' : (offer as string));
-  if (answer === null || answer === false) throw new Error('permessage-deflate was not agreed');
-  client.finalize(answer === true ? '' : answer);
-  return { client, server };
 }
 
 /** Text that compresses well, `n` bytes. */
