@@ -6,7 +6,7 @@
 import { CloseCode, Frame, MAX_FRAME_LENGTH, PAYLOAD_LENGTH_EIGHT_BYTE, PAYLOAD_LENGTH_TWO_BYTE } from '../frames/frame';
 import { backend } from '../backend';
 import { ParseFailed, WebSocketError } from '../errors';
-import { DEFAULT_MAX_PAYLOAD } from '../protocol/reader';
+import { DEFAULT_MAX_PAYLOAD } from '../limits';
 
 /**
  * Returns up to `size` bytes (more is fine: the rest is kept for the next frame); an empty

@@ -46,8 +46,6 @@ export interface FrameReaderOptions {
   batchSize?: number;
 }
 
-export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD };
-
 /** Buffer's species constructor: `new FastBuffer(arrayBuffer, offset, length)` is a Buffer view. */
 const FastBuffer = ((Buffer as unknown as Record<symbol, unknown>)[Symbol.species] ?? Uint8Array) as new (b: ArrayBufferLike, o: number, l: number) => Uint8Array;
 
