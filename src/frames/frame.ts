@@ -223,11 +223,7 @@ export class Frame {
       if (length > MAX_CONTROL_PAYLOAD) throw new ParseFailed('control frame too long', CloseCode.PROTOCOL_ERROR);
     }
 
-    // RFC 6455 §5.2: "the most significant bit MUST be 0" (1002, before the 2^53 limit's 1009).
-    if (length === PAYLOAD_LENGTH_EIGHT_BYTE && bytes.length >= 3 && (bytes[2]! & 0x80) !== 0) {
-      throw new ParseFailed('64-bit length has its top bit set', CloseCode.PROTOCOL_ERROR);
-    }
-    const announced = readPayloadLength(bytes);
+    const announced = readPayloadLength(bytes, true);
     if (announced < 0) return null;
     let offset = length === PAYLOAD_LENGTH_TWO_BYTE ? 4 : length === PAYLOAD_LENGTH_EIGHT_BYTE ? 10 : 2;
     length = announced;

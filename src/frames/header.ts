@@ -212,17 +212,21 @@ export function encodeFrame(b0: number, payload: Uint8Array, key: Uint8Array | n
 /**
  * The payload length announced by the frame header at the start of `bytes` (RFC 6455
  * §5.2: 7 bits, or 126 + 16 bits, or 127 + 64 bits), or -1 while the extended length has
- * not all arrived. The one TypeScript reader of the length field (Frame.parse, parseHeader).
- * @throws ParseFailed 1009 for a 64-bit length of 2^53 or more (its most significant bit
- *   included): it comes from the peer, cannot be held exactly in a number and is beyond any
- *   maxPayload (RFC 6455 §7.4.1)
+ * not all arrived. The one TypeScript reader of the length field (Frame.parse, FrameBuffer,
+ * parseHeader).
+ * @param strict apply §5.2's "the most significant bit MUST be 0" (1002); otherwise such a
+ *   length is just one of 2^53 or more
+ * @throws ParseFailed 1002 (strict) for a 64-bit length with its top bit set; 1009 for one of
+ *   2^53 or more: it comes from the peer, cannot be held exactly in a number and is beyond
+ *   any maxPayload (RFC 6455 §7.4.1)
  */
-export function readPayloadLength(bytes: Uint8Array): number {
+export function readPayloadLength(bytes: Uint8Array, strict = false): number {
   const len7 = bytes[1]! & PAYLOAD_LEN_MASK;
   if (len7 < PAYLOAD_LENGTH_TWO_BYTE) return len7;
   if (len7 === PAYLOAD_LENGTH_TWO_BYTE) return bytes.length < 4 ? -1 : (bytes[2]! << 8) | bytes[3]!;
   if (bytes.length < 10) return -1;
   const high = readUint32(bytes, 2);
+  if (strict && high >= 0x80000000) throw new ParseFailed('64-bit length has its top bit set', 1002);
   if (high > MAX_FRAME_LENGTH / 0x100000000) throw new ParseFailed('payload length of 2^53 or more: too big to process', 1009);
   return high * 0x100000000 + readUint32(bytes, 6);
 }

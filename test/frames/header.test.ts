@@ -72,17 +72,18 @@ describe('frames/header: readPayloadLength', () => {
     }
   });
 
-  it('refuses a 64-bit length of 2^53 or more, top bit included (1009)', () => {
-    for (const high of ['00200000', '80000000']) {
-      const bytes = Buffer.from(`827f${high}00000000`, 'hex');
-      let caught: unknown = null;
+  it('refuses a 64-bit length of 2^53 or more (1009); strict, one with its top bit set is a protocol error (1002)', () => {
+    const closeCode = (high: string, strict: boolean): number | null => {
       try {
-        readPayloadLength(bytes);
+        readPayloadLength(Buffer.from(`827f${high}00000000`, 'hex'), strict);
       } catch (err) {
-        caught = err;
+        expect(err).toBeInstanceOf(ParseFailed);
+        return (err as ParseFailed).closeCode;
       }
-      expect(caught).toBeInstanceOf(ParseFailed);
-      expect((caught as ParseFailed).closeCode).toBe(1009);
-    }
+      return null;
+    };
+    expect([closeCode('00200000', false), closeCode('00200000', true)]).toEqual([1009, 1009]);
+    expect([closeCode('80000000', false), closeCode('80000000', true)]).toEqual([1009, 1002]);
+    expect(closeCode('001fffff', true)).toBeNull();
   });
 });
