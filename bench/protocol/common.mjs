@@ -21,7 +21,8 @@ export function loadWscore() {
     esbuild.buildSync({
       stdin: {
         contents: [
-          "export { FrameReader, FrameInfo } from './src/protocol/reader';",
+          "export { FrameReader } from './src/protocol/reader';",
+          "export { FrameInfo } from './src/protocol/frame-info';",
           "export { FrameWriter } from './src/protocol/frame-writer';",
           "export { FrameProtocol } from './src/protocol/frame-protocol';",
           "export { backendName, jsBackend } from './src/backend';",

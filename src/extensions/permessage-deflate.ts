@@ -17,33 +17,19 @@
  */
 import { backend as defaultBackend, InflateStatus } from '../backend';
 import type { Backend, Deflater, Inflater } from '../backend';
-import { LocalProtocolError, ParseFailed, RemoteProtocolError } from '../errors';
+import { LocalProtocolError, ParseFailed } from '../errors';
 import { MESSAGE_ERROR_CODES } from '../error-codes';
 import { isControl, Opcode } from '../frames/frame';
 import { RSV1, type RsvBits } from '../frames/rsv';
 import type { Extension } from './extension';
-import { type DeflateParams, formatDeflateParams, parseDeflateParams, responseMatchesOffer } from './permessage-deflate-params';
+import { agreement, answerOffer, checkResponse, offerParams, type DeflateAgreement } from './permessage-deflate-negotiation';
+import { formatDeflateParams } from './permessage-deflate-params';
 import { drainSharedPools, sharedPool, type StreamPool } from './permessage-deflate-pool';
 import { checkOptions, type NormalizedOptions, type PerMessageDeflateOptions } from './permessage-deflate-options';
 
 export type { DeflateParams } from './permessage-deflate-params';
+export type { DeflateAgreement } from './permessage-deflate-negotiation';
 export type { PerMessageDeflateOptions, ZlibDeflateOptions } from './permessage-deflate-options';
-
-/** What was agreed, from this endpoint's side. */
-export interface DeflateAgreement {
-  /** Which side this endpoint is. */
-  readonly role: 'client' | 'server';
-  /** The parameters of the accepted element, as on the wire (the server's response). */
-  readonly params: Readonly<DeflateParams>;
-  /** Window bits our compressor uses: at most what the peer allows, and at most the cap. */
-  readonly deflateWindowBits: number;
-  /** Our compressor resets after each message (our *_no_context_takeover, or our choice). */
-  readonly deflateNoContextTakeover: boolean;
-  /** Window bits our decompressor uses: the peer's window (at least 9, see below). */
-  readonly inflateWindowBits: number;
-  /** The peer resets after each message, so our decompressor does too. */
-  readonly inflateNoContextTakeover: boolean;
-}
 
 const EMPTY = new Uint8Array(0);
 
@@ -94,28 +80,12 @@ export class PerMessageDeflate implements Extension {
 
   // --- negotiation (RFC 7692 §5, §7.1) -------------------------------------------------
 
-  /** The parameters of each offer, most wanted first. */
-  private offerParams(): DeflateParams[] {
-    const o = this.opts;
-    const first: DeflateParams = {
-      serverNoContextTakeover: o.serverNoContextTakeover === true,
-      clientNoContextTakeover: o.clientNoContextTakeover === true,
-      serverMaxWindowBits: typeof o.serverMaxWindowBits === 'number' ? o.serverMaxWindowBits : undefined,
-      // Bare client_max_window_bits: "you may limit my window" (§7.1.2.2); false: do not.
-      clientMaxWindowBits: typeof o.clientMaxWindowBits === 'number' ? o.clientMaxWindowBits : o.clientMaxWindowBits === false ? undefined : true,
-    };
-    // §5 fallbacks: if the server declines what we ask of its compressor, still compress.
-    const asksServer = first.serverNoContextTakeover || first.serverMaxWindowBits !== undefined;
-    if (!o.fallback || !asksServer) return [first];
-    return [first, { ...first, serverNoContextTakeover: false, serverMaxWindowBits: undefined }];
-  }
-
   offer(): string | boolean {
-    return formatDeflateParams(this.offerParams()[0]!);
+    return formatDeflateParams(offerParams(this.opts)[0]!);
   }
 
   offers(): Array<string | boolean> {
-    return this.offerParams().map(formatDeflateParams);
+    return offerParams(this.opts).map(formatDeflateParams);
   }
 
   /**
@@ -125,36 +95,10 @@ export class PerMessageDeflate implements Extension {
    */
   accept(offer: string): string | boolean | null {
     if (this.agreed !== null || this.disposed) return null;
-    const p = parseDeflateParams(offer, 'offer');
-    if (typeof p === 'string') return null;
-    const o = this.opts;
-    if (o.serverNoContextTakeover === false && p.serverNoContextTakeover) return null;
-    if (o.serverMaxWindowBits === false && p.serverMaxWindowBits !== undefined) return null;
-    // Limiting the client's window needs its support (§7.1.2.2: no parameter, no limit).
-    if (typeof o.clientMaxWindowBits === 'number' && p.clientMaxWindowBits === undefined) return null;
-    const ownServerBits = typeof o.serverMaxWindowBits === 'number' ? o.serverMaxWindowBits : undefined;
-    const offeredClientBits = typeof p.clientMaxWindowBits === 'number' ? p.clientMaxWindowBits : undefined;
-    const response: DeflateParams = {
-      serverNoContextTakeover: p.serverNoContextTakeover || o.serverNoContextTakeover === true,
-      clientNoContextTakeover: p.clientNoContextTakeover || o.clientNoContextTakeover === true,
-      // §7.1.2.1: at most what the client asked for; the server may lower it on its own.
-      serverMaxWindowBits:
-        p.serverMaxWindowBits === undefined ? ownServerBits : Math.min(p.serverMaxWindowBits, ownServerBits ?? 15),
-      clientMaxWindowBits:
-        p.clientMaxWindowBits === undefined || o.clientMaxWindowBits === false
-          ? undefined
-          : typeof o.clientMaxWindowBits === 'number'
-            ? Math.min(o.clientMaxWindowBits, offeredClientBits ?? 15)
-            : offeredClientBits,
-    };
-    this.agree('server', response, {
-      deflateBits: response.serverMaxWindowBits ?? 15,
-      deflateNct: response.serverNoContextTakeover,
-      // A value in the offer binds the client even if the response drops it (§7.1.2.2).
-      inflateBits: (response.clientMaxWindowBits as number | undefined) ?? offeredClientBits ?? 15,
-      inflateNct: response.clientNoContextTakeover,
-    });
-    return formatDeflateParams(response);
+    const answer = answerOffer(this.opts, offer);
+    if (answer === null) return null;
+    this.agreed = agreement('server', answer, this.opts.compressorWindowBits);
+    return formatDeflateParams(answer.params);
   }
 
   /**
@@ -163,42 +107,7 @@ export class PerMessageDeflate implements Extension {
    */
   finalize(response: string): void {
     if (this.disposed) throw new LocalProtocolError('permessage-deflate: disposed');
-    const r = parseDeflateParams(response, 'response');
-    const fail = (why: string): never => {
-      throw new RemoteProtocolError(`permessage-deflate: the server's response is not acceptable: ${why} (RFC 7692 §7.1)`, 1002);
-    };
-    if (typeof r === 'string') return fail(r);
-    const o = this.opts;
-    if (r.clientNoContextTakeover && o.clientNoContextTakeover === false) fail('client_no_context_takeover was refused');
-    if (!this.offerParams().some((offer) => responseMatchesOffer(r, offer))) fail('it answers none of the offers');
-    const ownBits = typeof o.clientMaxWindowBits === 'number' ? o.clientMaxWindowBits : 15;
-    this.agree('client', r, {
-      deflateBits: Math.min((r.clientMaxWindowBits as number | undefined) ?? 15, ownBits),
-      deflateNct: r.clientNoContextTakeover || o.clientNoContextTakeover === true,
-      inflateBits: r.serverMaxWindowBits ?? 15,
-      inflateNct: r.serverNoContextTakeover,
-    });
-  }
-
-  private agree(
-    role: 'client' | 'server',
-    params: DeflateParams,
-    w: { deflateBits: number; deflateNct: boolean; inflateBits: number; inflateNct: boolean },
-  ): void {
-    this.agreed = Object.freeze({
-      role,
-      params: Object.freeze({ ...params }),
-      // A window limit is a maximum (§7.1.2): compressing with a smaller one is always
-      // valid, and the cap (default 12) halves memory for about the same ratio
-      // (docs/benchmarks.md, "permessage-deflate").
-      deflateWindowBits: Math.min(w.deflateBits, this.opts.compressorWindowBits),
-      deflateNoContextTakeover: w.deflateNct,
-      // zlib's compressor cannot make a 256-byte window and uses 512 bytes instead; its
-      // matches still stay within 256 bytes, but a peer's compressor built otherwise may
-      // not. Decompressing with 512 accepts both, for 256 bytes of memory.
-      inflateWindowBits: Math.max(w.inflateBits, 9),
-      inflateNoContextTakeover: w.inflateNct,
-    });
+    this.agreed = agreement('client', checkResponse(this.opts, response), this.opts.compressorWindowBits);
   }
 
   // --- streams ---------------------------------------------------------------------------
@@ -293,32 +202,59 @@ export class PerMessageDeflate implements Extension {
    * Decompresses a whole received message: the payloads of its frames, in order.
    * @param maxOutput the most bytes the message may decompress to (maxPayload)
    * @throws ParseFailed 1007 on invalid data, 1009 past `maxOutput`
-   * @throws LocalProtocolError if not negotiated or a message is half received through
-   *   the frame hooks
+   * @throws LocalProtocolError if not negotiated or a message is half received
    */
   decompressMessage(payload: Uint8Array | readonly Uint8Array[], maxOutput: number): Uint8Array {
     this.requireEnabled();
     if (this.inboundStream !== null) throw new LocalProtocolError('permessage-deflate: a message is being received frame by frame');
     const parts = payload instanceof Uint8Array ? [payload] : payload.length === 0 ? [EMPTY] : payload;
-    const f = this.takeInflater();
-    let done = false;
+    const out: Uint8Array[] = [];
+    let total = 0;
     try {
-      const out: Uint8Array[] = [];
-      let total = 0;
       for (let i = 0; i < parts.length; i++) {
-        const r = f.inflate(parts[i]!, i === parts.length - 1, maxOutput - total);
-        if (typeof r === 'number') {
-          done = true; // the inflater reset itself
-          throw statusError(r);
-        }
+        const r = this.inflateFrame(parts[i]!, i === parts.length - 1, maxOutput - total);
         total += r.length;
         out.push(r);
       }
-      done = true;
-      return out.length === 1 ? out[0]! : Buffer.concat(out, total);
-    } finally {
-      this.release(f, !done);
+    } catch (err) {
+      this.abortInflate();
+      throw err;
     }
+    return out.length === 1 ? out[0]! : Buffer.concat(out, total);
+  }
+
+  /**
+   * Inflates one frame's payload of a compressed message (RFC 7692 §6.2), the message
+   * assembler's way in (src/protocol/message-assembler.ts); `fin` on its last frame: the
+   * 00 00 ff ff tail is appended (§7.2.2) and the stream given back.
+   * @param maxOutput the most bytes this frame may inflate to
+   * @throws ParseFailed 1007 on invalid data, 1009 past `maxOutput` (the message is dropped)
+   * @throws LocalProtocolError if not negotiated
+   */
+  inflateFrame(data: Uint8Array, fin: boolean, maxOutput: number): Uint8Array {
+    let f = this.inboundStream;
+    if (f === null) {
+      this.requireEnabled();
+      f = this.inboundStream = this.takeInflater();
+    }
+    const r = f.inflate(data, fin, maxOutput);
+    if (typeof r === 'number') {
+      this.inboundStream = null;
+      this.release(f); // the inflater reset itself on the error
+      throw statusError(r);
+    }
+    if (fin) {
+      this.inboundStream = null;
+      this.release(f);
+    }
+    return r;
+  }
+
+  /** Drops the compressed message being received, if any (its stream is reset and given back). */
+  abortInflate(): void {
+    if (this.inboundStream === null) return;
+    this.release(this.inboundStream, true);
+    this.inboundStream = null;
   }
 
   // --- frame hooks (Extension) ---------------------------------------------------------------
@@ -337,20 +273,21 @@ export class PerMessageDeflate implements Extension {
       if (rsv.rsv1) throw new ParseFailed('permessage-deflate: RSV1 set on a continuation frame (RFC 7692 §6.1)', 1002);
       return rsv;
     }
-    if (this.inboundStream !== null) {
-      // A new message inside a fragmented one: the frame layer fails the connection (§5.4);
-      // meanwhile the half-fed stream must not carry over.
-      this.release(this.inboundStream, true);
-      this.inboundStream = null;
-    }
+    // A new message inside a fragmented one: the frame layer fails the connection (§5.4);
+    // meanwhile the half-fed stream must not carry over.
+    this.abortInflate();
     this.inboundCompressed = rsv.rsv1;
     return rsv.rsv1 ? { rsv1: false, rsv2: rsv.rsv2, rsv3: rsv.rsv3 } : rsv;
   }
 
   frameInboundPayloadData(data: Uint8Array, maxOutput: number): Uint8Array {
     if (this.inControl || !this.inboundCompressed) return data;
-    const f = (this.inboundStream ??= this.takeInflater());
-    return this.inboundResult(f, f.inflate(data, false, maxOutput));
+    try {
+      return this.inflateFrame(data, false, maxOutput);
+    } catch (err) {
+      this.inboundCompressed = false;
+      throw err;
+    }
   }
 
   frameInboundComplete(fin: boolean, maxOutput: number): Uint8Array | null {
@@ -359,21 +296,9 @@ export class PerMessageDeflate implements Extension {
       return null;
     }
     if (!this.inboundCompressed || !fin) return null;
-    const f = (this.inboundStream ??= this.takeInflater());
-    // §7.2.2: the inflater appends 00 00 FF FF at the end of the message.
-    const r = this.inboundResult(f, f.inflate(EMPTY, true, maxOutput));
     this.inboundCompressed = false;
-    this.inboundStream = null;
-    this.release(f);
+    const r = this.inflateFrame(EMPTY, true, maxOutput);
     return r.length === 0 ? null : r;
-  }
-
-  private inboundResult(f: Inflater, r: Uint8Array | InflateStatus): Uint8Array {
-    if (typeof r !== 'number') return r;
-    this.inboundCompressed = false;
-    this.inboundStream = null;
-    this.release(f); // the inflater reset itself on the error
-    throw statusError(r);
   }
 
   /**
@@ -410,7 +335,7 @@ export class PerMessageDeflate implements Extension {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.inboundStream !== null) this.release(this.inboundStream, true);
+    this.abortInflate();
     if (this.outboundStream !== null) this.release(this.outboundStream, true);
     this.inboundStream = this.outboundStream = null;
     this.deflater?.close();

@@ -8,15 +8,16 @@
 
 import { backend } from '../backend';
 import { LocalProtocolError, ParseFailed } from '../errors';
-import { maskToRsv, rsvToMask, RSV1, RSV2, RSV3, type FrameTransform } from './rsv';
+import { applyInboundExtensions, maskToRsv, RSV1, RSV2, RSV3 } from './rsv';
 import { Close, CloseCode, closePayloadProblem } from './close';
 import {
-  frameHeaderSize,
+  encodeFrame,
+  FIN_MASK,
   generateMaskKey,
   MAX_FRAME_LENGTH,
   PAYLOAD_LENGTH_EIGHT_BYTE,
   PAYLOAD_LENGTH_TWO_BYTE,
-  readUint32,
+  readPayloadLength,
   toMaskKey,
   writeFrameHeader,
   type MaskingCallable,
@@ -222,21 +223,10 @@ export class Frame {
       if (length > MAX_CONTROL_PAYLOAD) throw new ParseFailed('control frame too long', CloseCode.PROTOCOL_ERROR);
     }
 
-    let offset = 2;
-    if (length === PAYLOAD_LENGTH_TWO_BYTE) {
-      if (bytes.length < 4) return null;
-      length = (bytes[2]! << 8) | bytes[3]!;
-      offset = 4;
-    } else if (length === PAYLOAD_LENGTH_EIGHT_BYTE) {
-      if (bytes.length < 10) return null;
-      const high = readUint32(bytes, 2);
-      // RFC 6455 §5.2: "the most significant bit MUST be 0".
-      if (high >= 0x80000000) throw new ParseFailed('64-bit length has its top bit set', CloseCode.PROTOCOL_ERROR);
-      // 2^53 and above cannot be held exactly in a number; nothing that large fits in memory.
-      if (high >= 0x200000) throw new ParseFailed('frame length exceeds 2^53-1', CloseCode.MESSAGE_TOO_BIG);
-      length = high * 0x100000000 + readUint32(bytes, 6);
-      offset = 10;
-    }
+    const announced = readPayloadLength(bytes, true);
+    if (announced < 0) return null;
+    let offset = length === PAYLOAD_LENGTH_TWO_BYTE ? 4 : length === PAYLOAD_LENGTH_EIGHT_BYTE ? 10 : 2;
+    length = announced;
     if (options.maxSize !== undefined && length > options.maxSize) {
       throw new ParseFailed(`frame of ${length} bytes exceeds maxSize ${options.maxSize}`, CloseCode.MESSAGE_TOO_BIG);
     }
@@ -249,13 +239,13 @@ export class Frame {
     if (masked) backend.mask(payload, bytes.subarray(keyAt, keyAt + 4), data, 0);
     else data.set(payload);
 
-    let rsvBits = maskToRsv(rsv);
+    // The extensions claim their RSV bits: the frame keeps only those none claimed (none).
+    let rsvLeft = rsv;
     if (extensions.length > 0) {
-      for (const ext of extensions) rsvBits = ext.frameInboundHeader(opcode, rsvBits, length);
-      if (rsvToMask(rsvBits) !== 0) throw new ParseFailed('reserved bit set', CloseCode.PROTOCOL_ERROR);
-      if (!isControl(opcode)) data = applyInboundExtensions(extensions, data, fin, options.maxSize);
+      data = applyInboundExtensions(extensions, opcode, rsv, data, fin, options.maxSize ?? MAX_FRAME_LENGTH);
+      rsvLeft = 0;
     }
-    const frame = new Frame(opcode, data, { fin, ...rsvBits, masked });
+    const frame = new Frame(opcode, data, { fin, ...maskToRsv(rsvLeft), masked });
     return { frame, consumed: offset + length };
   }
 
@@ -316,12 +306,9 @@ export class Frame {
         throw err;
       }
     }
-    const length = this.data.length;
-    const out = Buffer.allocUnsafe(frameHeaderSize(length, mask) + length);
-    const at = writeFrameHeader(out, 0, { opcode: this.opcode, length, fin: this.fin, rsv: this.rsv, maskKey });
-    if (maskKey !== undefined) backend.mask(this.data, maskKey, out, at);
-    else out.set(this.data, at);
-    return out;
+    const opcode = this.opcode;
+    if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15) throw new RangeError(`invalid opcode ${opcode}`);
+    return encodeFrame((this.fin ? FIN_MASK : 0) | (this.rsv << 4) | opcode, this.data, maskKey ?? null);
   }
 
   /**
@@ -360,18 +347,3 @@ export class Frame {
   }
 }
 
-function applyInboundExtensions(
-  extensions: readonly FrameTransform[],
-  input: Uint8Array,
-  fin: boolean,
-  maxSize: number | undefined,
-): Uint8Array {
-  const budget = maxSize ?? MAX_FRAME_LENGTH;
-  let data = input;
-  for (const ext of extensions) data = ext.frameInboundPayloadData(data, Math.max(0, budget - data.length));
-  for (const ext of extensions) {
-    const tail = ext.frameInboundComplete(fin, Math.max(0, budget - data.length));
-    if (tail !== null && tail.length > 0) data = Buffer.concat([data, tail]);
-  }
-  return data;
-}

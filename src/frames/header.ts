@@ -1,7 +1,11 @@
 /**
- * Frame header encoding (RFC 6455 §5.2), shared by {@link Frame} and the streaming frame writer;
- * masking keys (§5.3) come from ./mask-key. Re-exported by `src/frames/frame.ts`; import from there.
+ * Frame header encoding (RFC 6455 §5.2): the one header writer ({@link writeHeader}) and
+ * the one whole-frame encoder ({@link encodeFrame}), used by {@link Frame}, the sans-IO
+ * FrameWriter, io's sender and broadcast; masking keys (§5.3) come from ./mask-key.
+ * The public part is re-exported by `src/frames/frame.ts`; import it from there.
  */
+import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
+import { ParseFailed } from '../errors';
 import { generateMaskKey } from './mask-key';
 
 export { generateMaskKey };
@@ -95,8 +99,7 @@ export function toMaskKey(key: MaskKeyType | MaskingCallable): Uint8Array {
 
 /** Size of a frame header for a payload of `length` bytes (RFC 6455 §5.2): 2 to 14 bytes. */
 export function frameHeaderSize(length: number, masked: boolean): number {
-  const extended = length <= MAX_PAYLOAD_NORMAL ? 0 : length <= 0xffff ? 2 : 8;
-  return 2 + extended + (masked ? 4 : 0);
+  return (length <= MAX_PAYLOAD_NORMAL ? 2 : length <= MAX_PAYLOAD_TWO_BYTE ? 4 : 10) + (masked ? 4 : 0);
 }
 
 /** What {@link writeFrameHeader} puts in a header. */
@@ -131,25 +134,101 @@ export function writeFrameHeader(target: Uint8Array, offset: number, header: Fra
     throw new RangeError('frame header does not fit in target');
   }
   // `fin ?? true`, then truthiness: a plain-JS `fin: 0` (websocket-client's idiom) clears FIN.
-  target[offset] = ((header.fin ?? true) ? FIN_MASK : 0) | (((header.rsv ?? 0) & 7) << 4) | opcode;
-  const maskBit = maskKey !== undefined ? 0x80 : 0;
-  let at = offset + 2;
+  const b0 = ((header.fin ?? true) ? FIN_MASK : 0) | (((header.rsv ?? 0) & 7) << 4) | opcode;
+  return writeHeader(target, offset, b0, length, maskKey ?? null);
+}
+
+/**
+ * The header writer behind every other (RFC 6455 §5.2), unchecked for the send paths:
+ * header byte 0 `b0` as given, the shortest length form, and `key` (4 bytes) after the
+ * length with the MASK bit set. The caller guarantees `length` < 2^53 and room in `target`.
+ * @returns the header size in bytes
+ */
+export function writeHeader(target: Uint8Array, at: number, b0: number, length: number, key: Uint8Array | null): number {
+  const maskBit = key !== null ? MASK_MASK : 0;
+  target[at] = b0;
+  let p = at + 2;
   if (length <= MAX_PAYLOAD_NORMAL) {
-    target[offset + 1] = maskBit | length;
-  } else if (length <= 0xffff) {
-    target[offset + 1] = maskBit | PAYLOAD_LENGTH_TWO_BYTE;
-    target[at++] = length >>> 8;
-    target[at++] = length & 0xff;
+    target[at + 1] = maskBit | length;
+  } else if (length <= MAX_PAYLOAD_TWO_BYTE) {
+    target[at + 1] = maskBit | PAYLOAD_LENGTH_TWO_BYTE;
+    target[at + 2] = length >>> 8;
+    target[at + 3] = length & 0xff;
+    p += 2;
   } else {
-    target[offset + 1] = maskBit | PAYLOAD_LENGTH_EIGHT_BYTE;
-    // Two 32-bit halves: bit operators work on 32 bits, and length < 2^53 keeps the top bit 0.
-    const high = Math.floor(length / 0x100000000);
-    const low = length >>> 0;
-    for (let shift = 24; shift >= 0; shift -= 8) target[at++] = (high >>> shift) & 0xff;
-    for (let shift = 24; shift >= 0; shift -= 8) target[at++] = (low >>> shift) & 0xff;
+    // 64-bit length, most significant bit 0: two 32-bit halves (bit operators work on 32
+    // bits, and length < 2^53 splits exactly).
+    target[at + 1] = maskBit | PAYLOAD_LENGTH_EIGHT_BYTE;
+    const hi = Math.floor(length / 4294967296);
+    const lo = length >>> 0;
+    target[at + 2] = hi >>> 24;
+    target[at + 3] = (hi >>> 16) & 0xff;
+    target[at + 4] = (hi >>> 8) & 0xff;
+    target[at + 5] = hi & 0xff;
+    target[at + 6] = lo >>> 24;
+    target[at + 7] = (lo >>> 16) & 0xff;
+    target[at + 8] = (lo >>> 8) & 0xff;
+    target[at + 9] = lo & 0xff;
+    p += 8;
   }
-  if (maskKey !== undefined) target.set(maskKey, at);
-  return size;
+  if (key !== null) {
+    target[p] = key[0]!;
+    target[p + 1] = key[1]!;
+    target[p + 2] = key[2]!;
+    target[p + 3] = key[3]!;
+    p += 4;
+  }
+  return p - at;
+}
+
+/**
+ * XOR-masks `source` into `target[at..]` with `key` (RFC 6455 §5.3); `source` may be that
+ * very range (in place). Short payloads inline (INLINE_MASK_MAX_BYTES), long ones through
+ * the backend.
+ */
+export function maskInto(source: Uint8Array, key: Uint8Array, target: Uint8Array, at: number): void {
+  const len = source.length;
+  if (len <= INLINE_MASK_MAX_BYTES) {
+    for (let i = 0; i < len; i++) target[at + i] = source[i]! ^ key[i & 3]!;
+  } else {
+    backend.mask(source, key, target, at, 0);
+  }
+}
+
+/**
+ * One whole frame as one buffer: the header ({@link writeHeader}) and the payload, copied,
+ * or masked with `key` in the same pass. The payload is not modified.
+ */
+export function encodeFrame(b0: number, payload: Uint8Array, key: Uint8Array | null): Buffer {
+  const len = payload.length;
+  const out = Buffer.allocUnsafe(frameHeaderSize(len, key !== null) + len);
+  const h = writeHeader(out, 0, b0, len, key);
+  if (key !== null) maskInto(payload, key, out, h);
+  else if (len < 64) for (let i = 0; i < len; i++) out[h + i] = payload[i]!;
+  else out.set(payload, h);
+  return out;
+}
+
+/**
+ * The payload length announced by the frame header at the start of `bytes` (RFC 6455
+ * §5.2: 7 bits, or 126 + 16 bits, or 127 + 64 bits), or -1 while the extended length has
+ * not all arrived. The one TypeScript reader of the length field (Frame.parse, FrameBuffer,
+ * parseHeader).
+ * @param strict apply §5.2's "the most significant bit MUST be 0" (1002); otherwise such a
+ *   length is just one of 2^53 or more
+ * @throws ParseFailed 1002 (strict) for a 64-bit length with its top bit set; 1009 for one of
+ *   2^53 or more: it comes from the peer, cannot be held exactly in a number and is beyond
+ *   any maxPayload (RFC 6455 §7.4.1)
+ */
+export function readPayloadLength(bytes: Uint8Array, strict = false): number {
+  const len7 = bytes[1]! & PAYLOAD_LEN_MASK;
+  if (len7 < PAYLOAD_LENGTH_TWO_BYTE) return len7;
+  if (len7 === PAYLOAD_LENGTH_TWO_BYTE) return bytes.length < 4 ? -1 : (bytes[2]! << 8) | bytes[3]!;
+  if (bytes.length < 10) return -1;
+  const high = readUint32(bytes, 2);
+  if (strict && high >= 0x80000000) throw new ParseFailed('64-bit length has its top bit set', 1002);
+  if (high > MAX_FRAME_LENGTH / 0x100000000) throw new ParseFailed('payload length of 2^53 or more: too big to process', 1009);
+  return high * 0x100000000 + readUint32(bytes, 6);
 }
 
 /** Reads a big-endian unsigned 32-bit integer (network byte order). */

@@ -3,7 +3,8 @@
  * applies to them (RFC 6455 §9). They live with the frames so that frame parsing can run
  * extensions without depending on how extensions are negotiated (src/extensions/).
  */
-import type { Opcode } from './opcode';
+import { ParseFailed } from '../errors';
+import { isControl, type Opcode } from './opcode';
 
 /** The three reserved bits of a frame header (RFC 6455 §5.2). */
 export interface RsvBits {
@@ -56,4 +57,30 @@ export interface FrameTransform {
    * A frame is about to be sent: returns the RSV bits and payload to put on the wire.
    */
   frameOutbound(opcode: Opcode, rsv: RsvBits, data: Uint8Array, fin: boolean): { rsv: RsvBits; data: Uint8Array };
+}
+
+/**
+ * Runs the negotiated extensions' inbound hooks over one received frame, in wsproto's
+ * order (RFC 6455 §9): each header hook claims the RSV bits it understands, and a bit no one
+ * claims fails the frame (§5.2: 1002); for a data frame the payload hooks then transform the
+ * payload (e.g. inflate it) and the completion hooks append what the frame's end releases.
+ * The one place extensions are applied to received frames: {@link Frame.parse} and the
+ * sans-IO FrameDecoder both call it.
+ * @param rsv the frame's RSV bits as one number (RSV1 | RSV2 | RSV3 values)
+ * @param maxOutput the most bytes the frame's payload may grow to (what is left of maxPayload)
+ * @returns the payload after the hooks (control frames: as it was)
+ * @throws ParseFailed from this check or a hook (1009 past `maxOutput`)
+ */
+export function applyInboundExtensions(extensions: readonly FrameTransform[], opcode: Opcode, rsv: number, payload: Uint8Array, fin: boolean, maxOutput: number): Uint8Array {
+  let left = maskToRsv(rsv);
+  for (const ext of extensions) left = ext.frameInboundHeader(opcode, left, payload.length);
+  if (rsvToMask(left) !== 0) throw new ParseFailed('reserved bits set that no extension claimed', 1002);
+  if (isControl(opcode)) return payload;
+  let data = payload;
+  for (const ext of extensions) data = ext.frameInboundPayloadData(data, maxOutput);
+  for (const ext of extensions) {
+    const tail = ext.frameInboundComplete(fin, maxOutput - data.length);
+    if (tail !== null && tail.length > 0) data = Buffer.concat([data, tail]);
+  }
+  return data;
 }

@@ -5,7 +5,7 @@
  * connection has nothing queued (Sender.pushShared), else queueing them after what is
  * queued: a reference (large messages) or one small copy into the write batch (small ones).
  */
-import { writeHeader, headerLength } from '../protocol/frame-writer';
+import { encodeFrame } from '../frames/header';
 import { Opcode } from '../frames/frame';
 import type { MessageCompressor } from './deflate-glue';
 import type { SendCallback } from './sender';
@@ -34,14 +34,6 @@ function bytesOf(data: SendData): Uint8Array {
   return toBytes(data as Exclude<SendData, Blob | string | number>);
 }
 
-function frame(b0: number, payload: Uint8Array): Buffer {
-  const h = headerLength(payload.length, false);
-  const out = Buffer.allocUnsafe(h + payload.length);
-  writeHeader(out, 0, b0, payload.length, null);
-  out.set(payload, h);
-  return out;
-}
-
 /** A message prepared once for sending to many connections. */
 export class PreparedMessage implements SharedFrames {
   /** The payload (UTF-8 for text). */
@@ -60,7 +52,7 @@ export class PreparedMessage implements SharedFrames {
 
   /** The unmasked frame (RFC 6455 §5.2), built on first use. */
   get frame(): Buffer {
-    return (this.plain ??= frame(0x80 | (this.binary ? Opcode.BINARY : Opcode.TEXT), this.data));
+    return (this.plain ??= encodeFrame(0x80 | (this.binary ? Opcode.BINARY : Opcode.TEXT), this.data, null));
   }
 
   /** The frame compressed by `deflate` (cached per compressor key: compressed once). */
@@ -68,7 +60,7 @@ export class PreparedMessage implements SharedFrames {
     const cache = (this.compressed ??= new Map());
     let cached = cache.get(key);
     if (cached === undefined) {
-      cached = frame(0xc0 | (this.binary ? Opcode.BINARY : Opcode.TEXT), deflate.compressMessage(this.data));
+      cached = encodeFrame(0xc0 | (this.binary ? Opcode.BINARY : Opcode.TEXT), deflate.compressMessage(this.data), null);
       cache.set(key, cached);
     }
     return cached;

@@ -33,14 +33,14 @@ import {
 } from './errors';
 import type { WebSocketEventMap } from './events';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
-import type { ConnectionOptions } from './options';
+import type { WebSocketOptions } from './options';
 import { proxyConnection, resolveProxy, type ProxyOption } from './proxy';
 import type { ReconnectOptions } from './reconnect-policy';
 import { TimerEntry } from './timers';
 
 /** Options of a client connection (`new WebSocket(url, protocols, options)`, `connect()`). */
 export interface ClientOptions
-  extends ConnectionOptions,
+  extends WebSocketOptions,
     Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'path' | 'method' | 'host' | 'hostname' | 'port' | 'socketPath'> {
   /** Extra request headers (cookies, auth...). */
   headers?: http.OutgoingHttpHeaders;

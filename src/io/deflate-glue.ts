@@ -5,6 +5,7 @@
 import type { ZlibOptions } from 'node:zlib';
 
 import type { Extension } from '../extensions/extension';
+import type { MessageInflater } from '../protocol/message-assembler';
 import {
   PerMessageDeflate,
   type PerMessageDeflateOptions as ExtensionOptions,
@@ -29,14 +30,9 @@ export interface PerMessageDeflateOptions extends Omit<ExtensionOptions, 'zlibDe
 }
 
 /** @internal The message-level API of a negotiated permessage-deflate extension. */
-export interface MessageCompressor {
+export interface MessageCompressor extends MessageInflater {
   /** RFC 7692 §7.2.1: deflate a whole message (the trailing 00 00 ff ff removed). */
   compressMessage(data: Uint8Array): Uint8Array;
-  /**
-   * RFC 7692 §7.2.2: inflate a whole message. Throws a ParseFailed (1007 bad data, 1009 past
-   * `maxOutput`).
-   */
-  decompressMessage(data: Uint8Array | readonly Uint8Array[], maxOutput: number): Uint8Array;
   /**
    * When this side compresses without context takeover (RFC 7692 §7.1.1), the output for a
    * message depends only on the parameters: a string naming them, so connections with the

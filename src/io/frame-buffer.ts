@@ -3,10 +3,11 @@
  * returns bytes, for code that owns its transport and wants raw frames. Pull-based (the
  * caller asks for a frame), unlike the push-based sans-IO reader of src/protocol/.
  */
-import { CloseCode, Frame, MAX_FRAME_LENGTH, PAYLOAD_LENGTH_EIGHT_BYTE, PAYLOAD_LENGTH_TWO_BYTE } from '../frames/frame';
+import { CloseCode, Frame, PAYLOAD_LENGTH_EIGHT_BYTE, PAYLOAD_LENGTH_TWO_BYTE } from '../frames/frame';
+import { readPayloadLength } from '../frames/header';
 import { backend } from '../backend';
 import { ParseFailed, WebSocketError } from '../errors';
-import { DEFAULT_MAX_PAYLOAD } from '../protocol/reader';
+import { DEFAULT_MAX_PAYLOAD } from '../limits';
 
 /**
  * Returns up to `size` bytes (more is fine: the rest is kept for the next frame); an empty
@@ -112,16 +113,7 @@ export class FrameBuffer {
     const headerSize = 2 + extended + (masked ? 4 : 0);
     await this.#fill(headerSize);
     const header = this.#peek(headerSize);
-    let length = len7;
-    if (extended === 2) length = header.readUInt16BE(2);
-    else if (extended === 8) {
-      const high = header.readUInt32BE(2);
-      // RFC 6455 §5.2: "the most significant bit MUST be 0".
-      if (high >= 0x80000000) throw new ParseFailed('64-bit length has its top bit set', CloseCode.PROTOCOL_ERROR);
-      // Lengths stay numbers: 2^53 and above are refused (see MAX_FRAME_LENGTH).
-      if (high * 0x100000000 > MAX_FRAME_LENGTH) throw new ParseFailed('frame length exceeds 2^53-1', CloseCode.MESSAGE_TOO_BIG);
-      length = high * 0x100000000 + header.readUInt32BE(6);
-    }
+    const length = readPayloadLength(header, true);
     if (length > this.#maxPayload) {
       throw new ParseFailed(`frame of ${length} bytes exceeds maxPayload ${this.#maxPayload}`, CloseCode.MESSAGE_TOO_BIG);
     }

@@ -36,7 +36,7 @@ export type { ProxyOption } from './proxy';
 export { PreparedMessage, type PublishOptions } from './broadcast';
 export type { BroadcastOptions } from './server-options';
 export { TopicRegistry, MAX_TOPIC_LENGTH, type TopicStats } from './topics';
-export { ConnectionClosedError, type Message } from './message-queue';
+export { ConnectionClosedError, type ReceivedMessage } from './message-queue';
 export {
   ConnectError,
   ConnectionFailedError,
@@ -64,7 +64,7 @@ export {
   type WebSocketEventMap,
   type WSEventListener,
 } from './events';
-export type { ConnectionOptions, HeartbeatOptions } from './options';
+export type { HeartbeatOptions, WebSocketOptions } from './options';
 export type { PerMessageDeflateOptions } from './deflate-glue';
 export type { CertMeta, Data, Event, EventListenerOptions, VerifyClientCallbackAsync, VerifyClientCallbackSync } from './ws-types';
 export { TimerEntry, TimerWheel, sharedTimers } from './timers';

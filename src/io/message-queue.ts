@@ -9,8 +9,11 @@
  */
 import { WebSocketError } from '../errors';
 
-/** A message as the async API yields it: text as a string, binary as a Buffer. */
-export type Message = string | Buffer;
+/**
+ * A message as the async API yields it (`ws.recv()`, `for await`): text as a string, binary
+ * as a Buffer. Not `Message`: that name is the sans-IO core's event (protocol/events.ts).
+ */
+export type ReceivedMessage = string | Buffer;
 
 /**
  * The connection closed while a message was awaited (websockets' ConnectionClosed).
@@ -31,13 +34,13 @@ export class ConnectionClosedError extends WebSocketError {
 }
 
 interface Waiter {
-  resolve(value: Message): void;
+  resolve(value: ReceivedMessage): void;
   reject(err: Error): void;
 }
 
 /** @internal */
 export class MessageQueue {
-  private items: Message[] = [];
+  private items: ReceivedMessage[] = [];
   private head = 0;
   private waiters: Waiter[] = [];
   private closedWith: ConnectionClosedError | null = null;
@@ -63,7 +66,7 @@ export class MessageQueue {
   }
 
   /** A message arrived. */
-  push(msg: Message): void {
+  push(msg: ReceivedMessage): void {
     const waiter = this.waiters.shift();
     if (waiter !== undefined) {
       waiter.resolve(msg);
@@ -86,16 +89,16 @@ export class MessageQueue {
   }
 
   /** The next message; rejects with {@link ConnectionClosedError} once closed and drained. */
-  next(): Promise<Message> {
+  next(): Promise<ReceivedMessage> {
     this.used = true;
     if (this.head < this.items.length) return Promise.resolve(this.take());
     if (this.closedWith !== null) return Promise.reject(this.closedWith);
-    return new Promise<Message>((resolve, reject) => {
+    return new Promise<ReceivedMessage>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
     });
   }
 
-  private take(): Message {
+  private take(): ReceivedMessage {
     const msg = this.items[this.head]!;
     this.items[this.head++] = '';
     if (this.head === this.items.length) {
@@ -113,7 +116,7 @@ export class MessageQueue {
   }
 
   /** An async iterator over the messages; ends on a normal closure, throws otherwise. */
-  async *iterate(): AsyncGenerator<Message, void, undefined> {
+  async *iterate(): AsyncGenerator<ReceivedMessage, void, undefined> {
     for (;;) {
       try {
         yield await this.next();

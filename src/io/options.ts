@@ -34,8 +34,11 @@ export interface HeartbeatOptions {
   timeout?: number;
 }
 
-/** Options every WebSocket accepts (client and server side). */
-export interface ConnectionOptions {
+/**
+ * Options every WebSocket accepts (client and server side). Not `ConnectionOptions`: that
+ * name is the sans-IO Connection's (protocol/connection.ts).
+ */
+export interface WebSocketOptions {
   /** Largest message (and frame) accepted, in bytes; larger: close 1009. Default 64 MiB. */
   maxPayload?: number;
   /**
@@ -98,10 +101,10 @@ function positive(name: string, value: number | undefined, fallback: number, all
  * object for every connection, which then share one ConnectionSettings instead of a copy each.
  * (Only frozen inputs: a caller's mutable options object may change between connections.)
  */
-const checked = new WeakMap<ConnectionOptions, ConnectionSettings>();
+const checked = new WeakMap<WebSocketOptions, ConnectionSettings>();
 
 /** Reads and checks the connection options (throws RangeError on nonsense). */
-export function connectionSettings(o: ConnectionOptions = {}): ConnectionSettings {
+export function connectionSettings(o: WebSocketOptions = {}): ConnectionSettings {
   if (!Object.isFrozen(o)) return readConnectionSettings(o);
   let out = checked.get(o);
   if (out === undefined) {
@@ -111,7 +114,7 @@ export function connectionSettings(o: ConnectionOptions = {}): ConnectionSetting
   return out;
 }
 
-function readConnectionSettings(o: ConnectionOptions): ConnectionSettings {
+function readConnectionSettings(o: WebSocketOptions): ConnectionSettings {
   let interval = 0;
   let timeout = 0;
   if (o.heartbeat !== undefined) {

@@ -11,7 +11,7 @@
  */
 import { backend, INLINE_MASK_MAX_BYTES } from '../backend';
 import { MASK_KEY_POOL, takeMaskKey } from '../frames/mask-key';
-import { headerLength, writeHeader } from '../protocol/frame-writer';
+import { frameHeaderSize, writeHeader } from '../frames/header';
 import type { ServerCounters } from './diagnostics';
 import { NotOpenError } from './errors';
 import { CLOSED } from './ready-state';
@@ -170,13 +170,13 @@ export class Sender {
       if (masked) {
         const k = takeMaskKey();
         const key = MASK_KEY_POOL.subarray(k, k + 4);
-        const hlen = headerLength(len, true);
+        const hlen = frameHeaderSize(len, true);
         const buf = Buffer.allocUnsafe(hlen + len);
         writeHeader(buf, 0, b0, len, key);
         backend.mask(data, key, buf, hlen, 0);
         this.add(buf);
       } else {
-        const at = this.reserve(headerLength(len, false));
+        const at = this.reserve(frameHeaderSize(len, false));
         writeHeader(this.run!, at, b0, len, null);
         this.add(data);
       }
@@ -198,7 +198,7 @@ export class Sender {
         backend.mask(data, run.subarray(p - 4, p), run, p, 0);
       }
     } else {
-      const at = this.reserve(headerLength(len, false) + len);
+      const at = this.reserve(frameHeaderSize(len, false) + len);
       const run = this.run!;
       const h = writeHeader(run, at, b0, len, null);
       if (len > 0) run.set(data, at + h);
@@ -212,7 +212,7 @@ export class Sender {
    * fresh key (RFC 6455 §5.3); returns where the payload goes (the key is the 4 bytes before).
    */
   private maskedHeader(b0: number, len: number): number {
-    const at = this.reserve(headerLength(len, true) + len);
+    const at = this.reserve(frameHeaderSize(len, true) + len);
     const run = this.run!;
     const h = writeHeader(run, at, b0, len, null);
     run[at + 1] |= 0x80;
@@ -249,7 +249,7 @@ export class Sender {
         }
       }
     } else {
-      const at = this.reserve(headerLength(len, false) + len);
+      const at = this.reserve(frameHeaderSize(len, false) + len);
       const run = this.run!;
       const h = writeHeader(run, at, b0, len, null);
       if (len > 0) run.write(text, at + h, len, 'utf8');

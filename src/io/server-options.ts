@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 
 import type { PublishOptions } from './broadcast';
 import type { PerMessageDeflateOptions } from './deflate-glue';
-import type { ConnectionOptions } from './options';
+import type { WebSocketOptions } from './options';
 import type { VerifyClientAsync, VerifyClientSync } from './server-upgrade';
 import type { WebSocket } from './websocket';
 
@@ -21,7 +21,7 @@ export interface BroadcastOptions extends PublishOptions {
  * Options of {@link WebSocketServer} (ws's, plus wscore's connection options). `T`: the
  * class of the connections (the `WebSocket` option), as in @types/ws.
  */
-export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> extends ConnectionOptions {
+export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> extends WebSocketOptions {
   /** Standalone: the port to listen on (0: any free port). */
   port?: number;
   /** Standalone: the address to listen on. */

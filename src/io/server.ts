@@ -14,7 +14,7 @@ import { attachCounters, serverStats, serverUpgrade, ServerCounters, type WebSoc
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
 import { PreparedMessage, type PublishOptions } from './broadcast';
 import { NodeStreamTransport } from './node-stream-transport';
-import { connectionSettings, type ConnectionOptions } from './options';
+import { connectionSettings, type WebSocketOptions } from './options';
 import type { BroadcastOptions, ServerOptions, WebSocketServerEventMap } from './server-options';
 import {
   abortHandshake,
@@ -72,7 +72,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   private readonly WebSocketClass: T;
   private readonly handshakeTimeout: number;
   private readonly maxPayload: number;
-  private readonly connectionOptions: ConnectionOptions;
+  private readonly connectionOptions: WebSocketOptions;
   /** The counters behind stats() (./diagnostics.ts). */
   private readonly counters = new ServerCounters();
 

@@ -17,7 +17,7 @@ import type { MessageCompressor } from './deflate-glue';
 import type { BinaryType, RawData } from './events';
 import { closed, opened } from './diagnostics';
 import { markListenerError } from './listener-error';
-import { MessageQueue, type Message } from './message-queue';
+import { MessageQueue, type ReceivedMessage } from './message-queue';
 import { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state';
 import { ReceivePath, type ReceiveSink } from './receiver';
 import { Sender } from './sender';
@@ -39,7 +39,7 @@ function onHeartbeat(connection: TransportConnection): void {
 }
 
 /** A message as the async API yields it: text as a string, binary as one Buffer. */
-function toMessage(data: RawData, isBinary: boolean): Message {
+function toMessage(data: RawData, isBinary: boolean): ReceivedMessage {
   if (Buffer.isBuffer(data)) return isBinary ? data : data.toString();
   if (Array.isArray(data)) return Buffer.concat(data);
   return Buffer.from(data as ArrayBuffer);

@@ -29,8 +29,8 @@ import {
   type WSEventListener,
 } from './events';
 import { ConnectError } from './errors';
-import type { Message } from './message-queue';
-import { connectionSettings, type ConnectionOptions } from './options';
+import type { ReceivedMessage } from './message-queue';
+import { connectionSettings, type WebSocketOptions } from './options';
 import { kReconnect, Reconnector } from './reconnect';
 import type { SendCallback } from './sender';
 import { recvDataFrame, recvFrame } from './frame-recv'; // seeds: recv_frame / recv_data_frame
@@ -85,7 +85,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
       options = protocols;
       protocols = undefined;
     }
-    const opts: ConnectionOptions = options ?? {};
+    const opts: WebSocketOptions = options ?? {};
     this[kConnection] = new TransportConnection(this, connectionSettings(opts));
     if (address !== null) {
       // Anything but a string or an array of them (null included) is an invalid subprotocol.
@@ -341,7 +341,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * Rejects with ConnectionClosedError once the connection is closed and nothing is left.
    * Messages are queued from the first call on (or from the start for connect()/serve()).
    */
-  recv(): Promise<Message> {
+  recv(): Promise<ReceivedMessage> {
     return this[kConnection].ensureQueue().next();
   }
 
@@ -349,7 +349,7 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
    * `for await (const message of ws)`: every message until the connection closes (the loop
    * ends on a normal closure and throws ConnectionClosedError on an abnormal one).
    */
-  [Symbol.asyncIterator](): AsyncIterator<Message> {
+  [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
     return this[kConnection].ensureQueue().iterate();
   }
 

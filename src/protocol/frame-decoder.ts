@@ -5,13 +5,15 @@
  */
 import { TextDecoder } from 'node:util';
 
-import { backend } from '../backend';
-import { Utf8State } from '../backend/types';
 import { ParseFailed } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { maskToRsv, rsvToMask, type RsvBits } from '../frames/rsv';
+import { applyInboundExtensions, maskToRsv, type RsvBits } from '../frames/rsv';
 import { Opcode, type MaskingCallable } from '../frames/frame';
-import { DEFAULT_MAX_PAYLOAD, FrameInfo, FrameReader } from './reader';
+import { readPayloadLength } from '../frames/header';
+import { DEFAULT_MAX_PAYLOAD } from '../limits';
+import { FrameInfo } from './frame-info';
+import { MessageAssembler } from './message-assembler';
+import { FrameReader } from './reader';
 
 export type { RsvBits } from '../frames/rsv';
 
@@ -40,14 +42,7 @@ export function parseHeader(data: Uint8Array): { header: Header; headerLength: n
   const masked = (b1 & 0x80) !== 0;
   const headerLength = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + (masked ? 4 : 0);
   if (data.length < headerLength) return null;
-  let payloadLen = len7;
-  if (len7 === 126) payloadLen = (data[2]! << 8) | data[3]!;
-  else if (len7 === 127) {
-    const hi = ((data[2]! << 24) | (data[3]! << 16) | (data[4]! << 8) | data[5]!) >>> 0;
-    const lo = ((data[6]! << 24) | (data[7]! << 16) | (data[8]! << 8) | data[9]!) >>> 0;
-    if (hi > 0x1fffff) throw new ParseFailed('payload length of 2^53 or more: too big to process', 1009);
-    payloadLen = hi * 4294967296 + lo;
-  }
+  const payloadLen = readPayloadLength(data);
   return {
     header: {
       fin: (b0 & 0x80) !== 0,
@@ -90,15 +85,6 @@ export interface FrameProtocolOptions {
 
 /** The 8 RsvBits values, shared and frozen (one per frame would be garbage). */
 const RSV_BITS: readonly RsvBits[] = Object.freeze(Array.from({ length: 8 }, (_, m) => Object.freeze(maskToRsv(m))));
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (a.length === 0) return b;
-  if (b.length === 0) return a;
-  const out = Buffer.allocUnsafe(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 /**
  * Bytes -> frames. `client` says which end we are (a client expects unmasked frames).
@@ -144,17 +130,11 @@ export class FrameDecoder {
     const rsv = RSV_BITS[(info >> 4) & 7]!;
     let payload = f.payload;
     if (this.extensions.length > 0) {
-      // wsproto: each extension claims the RSV bits it understands; any left over is an error.
-      let left = maskToRsv((info >> 4) & 7);
-      for (const ext of this.extensions) left = ext.frameInboundHeader(opcode, left, payload.length);
-      if (rsvToMask(left) !== 0) throw new ParseFailed('reserved bits set that no extension claimed', 1002);
-      if (opcode < 8) {
-        if (opcode !== Opcode.CONT) this.messageOut = 0;
-        for (const ext of this.extensions) payload = ext.frameInboundPayloadData(payload, this.maxPayload - this.messageOut);
-        for (const ext of this.extensions) {
-          const more = ext.frameInboundComplete(fin, this.maxPayload - this.messageOut - payload.length);
-          if (more !== null) payload = concat(payload, more);
-        }
+      // A data message's budget is what is left of maxPayload after its earlier frames.
+      const isData = opcode < 8;
+      if (isData && opcode !== Opcode.CONT) this.messageOut = 0;
+      payload = applyInboundExtensions(this.extensions, opcode, (info >> 4) & 7, payload, fin, this.maxPayload - this.messageOut);
+      if (isData) {
         this.messageOut += payload.length;
         if (this.messageOut > this.maxPayload) throw new ParseFailed(`message exceeds maxPayload (${this.maxPayload} bytes)`, 1009);
       }
@@ -172,6 +152,7 @@ export interface MessagePart<P> {
 }
 
 const textDecoderOptions = { stream: true };
+const EMPTY = new Uint8Array(0);
 
 /** UTF-8 bytes (already validated) to a string. */
 function decodeUtf8(bytes: Uint8Array): string {
@@ -180,18 +161,28 @@ function decodeUtf8(bytes: Uint8Array): string {
   return buf.toString('utf8');
 }
 
+/** MessageDecoder's handler for the assembler: keeps the part for processFrame to return. */
+function takePart(this: MessageDecoder, opcode: number, data: Uint8Array | Uint8Array[]): void {
+  this.partOpcode = opcode as Opcode.TEXT | Opcode.BINARY;
+  this.partData = data as Uint8Array; // streaming: always one payload
+}
+
 /**
- * Frames -> message parts (wsproto's MessageDecoder): checks that continuation frames
- * continue a message and new messages do not interrupt one (§5.4), gives continuation
- * parts their message's opcode, validates text the parser could not check (after an
- * extension transformed it) and decodes text incrementally: a character split across
- * frames comes out whole in the later part.
+ * Frames -> message parts (wsproto's MessageDecoder), over the message assembler
+ * (./message-assembler.ts) streaming: checks that continuation frames continue a message
+ * and new messages do not interrupt one (§5.4), gives continuation parts their message's
+ * opcode, validates text the parser could not check (after an extension transformed it)
+ * and decodes text incrementally: a character split across frames comes out whole in the
+ * later part.
  */
 export class MessageDecoder {
-  private opcode: Opcode.TEXT | Opcode.BINARY | null = null;
-  private utf8 = Utf8State.ACCEPT as number;
+  private readonly assembler = new MessageAssembler({ collect: false });
   private decoder: TextDecoder | null = null;
   private readonly decodeText: boolean;
+  /** @internal The part the assembler handed over for the frame being processed. */
+  partOpcode: Opcode.TEXT | Opcode.BINARY = Opcode.BINARY;
+  /** @internal */
+  partData: Uint8Array = EMPTY;
 
   /** `decodeText: false` keeps text payloads as (validated) UTF-8 bytes. */
   constructor(options: { decodeText?: boolean } = {}) {
@@ -201,34 +192,23 @@ export class MessageDecoder {
   /** @throws ParseFailed (1002 out-of-order frame, 1007 invalid UTF-8) */
   processFrame(frame: MessagePart<Uint8Array> & { utf8Checked?: boolean }): MessagePart<Uint8Array | string> {
     const { opcode, payload, frameFinished } = frame;
-    const finished = frame.messageFinished && frameFinished;
-    let first = false;
-    if (opcode === Opcode.CONT) {
-      if (this.opcode === null) throw new ParseFailed('continuation frame without a fragmented message to continue', 1002);
-    } else if (opcode === Opcode.TEXT || opcode === Opcode.BINARY) {
-      if (this.opcode !== null) throw new ParseFailed(`new ${Opcode[opcode]} frame inside a fragmented message (expected a continuation frame)`, 1002);
-      this.opcode = opcode;
-      this.utf8 = Utf8State.ACCEPT;
-      first = true;
-    } else {
+    if (opcode !== Opcode.CONT && opcode !== Opcode.TEXT && opcode !== Opcode.BINARY) {
       throw new TypeError(`MessageDecoder only takes data frames, not opcode ${opcode}`);
     }
-    const msgOpcode = this.opcode;
-    if (finished) this.opcode = null;
-    if (msgOpcode === Opcode.BINARY) return { opcode: msgOpcode, payload, frameFinished, messageFinished: finished };
-    if (frame.utf8Checked !== true) {
-      const r = backend.utf8Step(payload, this.utf8);
-      if (r < 0) throw new ParseFailed('invalid UTF-8 in a text message', 1007);
-      this.utf8 = r;
-      if (finished && r !== Utf8State.ACCEPT) throw new ParseFailed('text message ends inside a UTF-8 sequence', 1007);
-    }
-    if (!this.decodeText) return { opcode: msgOpcode, payload, frameFinished, messageFinished: finished };
+    const finished = frame.messageFinished && frameFinished;
+    const first = !this.assembler.inMessage;
+    const info = opcode | (finished ? FrameInfo.FIN : 0) | (frame.utf8Checked === true ? FrameInfo.UTF8_CHECKED : 0);
+    this.assembler.frame(info, payload, takePart, this);
+    const msgOpcode = this.partOpcode;
+    const data = this.partData;
+    this.partData = EMPTY;
+    if (msgOpcode === Opcode.BINARY || !this.decodeText) return { opcode: msgOpcode, payload: data, frameFinished, messageFinished: finished };
     let text: string;
     if (first && finished) {
-      text = decodeUtf8(payload); // a whole message in one frame: no streaming state needed
+      text = decodeUtf8(data); // a whole message in one frame: no streaming state needed
     } else {
       this.decoder ??= new TextDecoder('utf-8');
-      text = finished ? this.decoder.decode(payload) : this.decoder.decode(payload, textDecoderOptions);
+      text = finished ? this.decoder.decode(data) : this.decoder.decode(data, textDecoderOptions);
     }
     return { opcode: msgOpcode, payload: text, frameFinished, messageFinished: finished };
   }

@@ -20,36 +20,8 @@ import { backend as defaultBackend, type Backend } from '../backend';
 import { PARSE_CTL_SIZE, ParseCtl, ParseFlags, ParseRecord } from '../backend/types';
 import { LocalProtocolError, ParseFailed } from '../errors';
 import { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD } from '../limits';
+import type { FrameHandler, FrameReaderStats, ReaderFrame } from './frame-info';
 import { parseFailure } from './parse-errors';
-
-/** Bits of the `info` number handed to a {@link FrameHandler}. */
-export const FrameInfo = Object.freeze({
-  /** FIN: the last frame of a message (RFC 6455 §5.2). */
-  FIN: 0x80,
-  RSV1: 0x40,
-  RSV2: 0x20,
-  RSV3: 0x10,
-  /** The opcode is `info & OPCODE`. */
-  OPCODE: 0x0f,
-  /** The backend already validated this payload as UTF-8 (uncompressed text). */
-  UTF8_CHECKED: ParseRecord.UTF8,
-} as const);
-
-/**
- * Receives each complete frame: `info` is header byte 0 plus {@link FrameInfo} flags.
- * `this` is the `thisArg` given to {@link FrameReader.feed}.
- */
-export type FrameHandler<This = unknown> = (this: This, info: number, payload: Uint8Array) => void;
-
-/** Counters of a {@link FrameReader}, for tests and metrics. */
-export interface FrameReaderStats {
-  /** Frames assembled across chunks, and their bytes. */
-  assemblies: number;
-  assembledBytes: number;
-  /** Assembly buffers allocated for them, and the bytes allocated (growth included). */
-  allocations: number;
-  allocatedBytes: number;
-}
 
 /** Options of {@link FrameReader}. */
 export interface FrameReaderOptions {
@@ -74,8 +46,6 @@ export interface FrameReaderOptions {
   batchSize?: number;
 }
 
-export { DEFAULT_MAX_FRAGMENTS, DEFAULT_MAX_PAYLOAD };
-
 /** Buffer's species constructor: `new FastBuffer(arrayBuffer, offset, length)` is a Buffer view. */
 const FastBuffer = ((Buffer as unknown as Record<symbol, unknown>)[Symbol.species] ?? Uint8Array) as new (b: ArrayBufferLike, o: number, l: number) => Uint8Array;
 
@@ -88,13 +58,6 @@ const MAX_TAIL = 131;
  * arrive, doubling up to the announced size. Frames no larger are allocated at final size.
  */
 export const ASSEMBLY_START = 64 * 1024;
-
-/** A frame as collected by {@link FrameReader.push} / {@link FrameReader.read}. */
-export interface ReaderFrame {
-  /** Header byte 0 plus {@link FrameInfo} flags. */
-  info: number;
-  payload: Uint8Array;
-}
 
 /** Records per parse call unless a reader asks for another batch size. */
 const DEFAULT_BATCH = 1024;

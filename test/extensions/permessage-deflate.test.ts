@@ -357,6 +357,25 @@ describe(`permessage-deflate messages (${backendName})`, () => {
     expect(client.enabled()).toBe(false);
   });
 
+  it('inflateFrame: a message frame by frame; abortInflate drops a half-inflated one (its stream reset)', () => {
+    for (const options of [{}, { serverNoContextTakeover: true, clientNoContextTakeover: true }]) {
+      const { client, server } = negotiate(options, {});
+      const m = json(20000);
+      const c = Buffer.from(client.compressMessage(m));
+      const parts = [server.inflateFrame(c.subarray(0, 100), false, BIG), server.inflateFrame(c.subarray(100), true, BIG)];
+      expect(Buffer.concat(parts)).toEqual(m);
+      // Half a message, then dropped: the next message inflates from a clean stream.
+      const { client: fresh } = negotiate(options, {});
+      server.inflateFrame(Buffer.from(client.compressMessage(m)).subarray(0, 100), false, BIG);
+      expect(() => server.decompressMessage(c, BIG)).toThrow(LocalProtocolError);
+      server.abortInflate();
+      expect(server.decompressMessage(fresh.compressMessage(m), BIG)).toEqual(m);
+      client.dispose();
+      server.dispose();
+      fresh.dispose();
+    }
+  });
+
   it('shared streams: interleaved connections without context takeover stay independent', () => {
     const pairs = Array.from({ length: 3 }, () => negotiate({ serverNoContextTakeover: true, clientNoContextTakeover: true }, {}));
     const messages = pairs.map((_, i) => json(4000, i + 1));

@@ -16,7 +16,7 @@
  */
 import type { Transport, TransportSink, WriteCallback } from '../../src/io/transport';
 import { createDeflate, type PerMessageDeflateOptions } from '../../src/io/deflate-glue';
-import type { ConnectionOptions } from '../../src/io/options';
+import type { WebSocketOptions } from '../../src/io/options';
 import { kConnection, type Role, type TransportConnection } from '../../src/io/transport-connection';
 import { WebSocket } from '../../src/io/websocket';
 
@@ -307,7 +307,7 @@ export function readFrames(bytes: Buffer): WrittenFrame[] {
 export interface MemoryConnectionOptions {
   role: Role;
   /** Connection options, as a WebSocket takes them. */
-  options?: ConnectionOptions;
+  options?: WebSocketOptions;
   /** Negotiate permessage-deflate with these options (true: the defaults). */
   deflate?: true | PerMessageDeflateOptions;
   /**

@@ -9,8 +9,8 @@ import type { Extension } from '../../src/extensions/extension';
 import type { RsvBits } from '../../src/frames/rsv';
 import { Close, Opcode } from '../../src/frames/frame';
 import { CloseReason, FrameDecoder, FrameProtocol, MessageDecoder, parseHeader, type ReceivedFrame } from '../../src/protocol/frame-protocol';
-import { FrameReader } from '../../src/protocol/reader';
-import { FrameWriter, headerLength } from '../../src/protocol/frame-writer';
+import { frameHeaderSize } from '../../src/frames/header';
+import { FrameWriter } from '../../src/protocol/frame-writer';
 import { cat, split, wire } from '../helpers/wire';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -236,7 +236,7 @@ describe('FrameProtocol: sending', () => {
 describe('FrameWriter', () => {
   it('uses the shortest length form', () => {
     for (const [len, h] of [[0, 2], [125, 2], [126, 4], [65535, 4], [65536, 10]] as const) {
-      expect(headerLength(len, false)).toBe(h);
+      expect(frameHeaderSize(len, false)).toBe(h);
       expect(new FrameWriter({ mask: false }).frame(Opcode.BINARY, new Uint8Array(len)).length).toBe(h + len);
       expect(new FrameWriter({ mask: true }).frame(Opcode.BINARY, new Uint8Array(len)).length).toBe(h + 4 + len);
     }
@@ -256,26 +256,9 @@ describe('FrameWriter', () => {
     expect(hex(new FrameWriter({ mask: true }).frame(Opcode.TEXT, 'Hello', { maskKey: key }))).toBe('818537fa213d7f9f4d5158');
   });
 
-  it('splits a message into fragments and coalesces queued frames into one buffer', () => {
-    const w = new FrameWriter({ mask: true });
-    const frags = w.fragments(Opcode.TEXT, 'abcdefgh', 3);
-    expect(frags.map((f) => f[0])).toEqual([0x01, 0x00, 0x80]);
-    w.enqueue(Opcode.TEXT, 'one');
-    w.enqueue(Opcode.PING, '');
-    w.enqueue(Opcode.BINARY, new Uint8Array(200));
-    const expected = w.queuedBytes;
-    const out = w.flush();
-    expect(out.length).toBe(expected);
-    const reader = new FrameReader({ role: 'server' });
-    const infos: number[] = [];
-    reader.feed(cat(...frags, out), (info) => infos.push(info & 0xff));
-    expect(infos).toEqual([0x01, 0x00, 0x80, 0x81, 0x89, 0x82]);
-    expect(w.queuedBytes).toBe(0);
-  });
-
   it('validates control frames', () => {
     const w = new FrameWriter({ mask: false });
-    expect(() => w.control(Opcode.CLOSE, new Uint8Array(126))).toThrow(LocalProtocolError);
+    expect(() => w.frame(Opcode.CLOSE, new Uint8Array(126))).toThrow(LocalProtocolError);
     expect(() => w.frame(Opcode.PING, '', { fin: false })).toThrow(LocalProtocolError);
     expect(() => w.frame(3 as Opcode, '')).toThrow(LocalProtocolError);
   });

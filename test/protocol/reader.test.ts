@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 
 import { LocalProtocolError, ParseFailed } from '../../src/errors';
-import { DEFAULT_MAX_FRAGMENTS, FrameReader, type FrameReaderOptions } from '../../src/protocol/reader';
+import { DEFAULT_MAX_FRAGMENTS } from '../../src/limits';
+import { FrameReader, type FrameReaderOptions } from '../../src/protocol/reader';
 import { cat, split, wire, type WireFrame } from '../helpers/wire';
 
 type Role = FrameReaderOptions['role'];

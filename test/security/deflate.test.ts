@@ -156,6 +156,21 @@ describe('corrupt compressed data', () => {
   });
 });
 
+describe('compressed text is validated as it inflates (RFC 6455 §8.1)', () => {
+  it('a fragmented compressed text message whose first fragment inflates to invalid UTF-8 closes 1007 before its last fragment', async () => {
+    const a = await arena({ perMessageDeflate: true });
+    const { socket, rest } = await attacker(a.port, 'Sec-WebSocket-Extensions: permessage-deflate\r\n');
+    // Level 0 (stored blocks): the first half of the stream inflates to the first ~5,000 bytes.
+    const compressed = zlib.deflateRawSync(Buffer.concat([Buffer.from([0x61, 0xff]), Buffer.from('x'.repeat(10_000))]), { level: 0, finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, -4);
+    expect(zlib.inflateRawSync(compressed.subarray(0, compressed.length >> 1), { finishFlush: zlib.constants.Z_SYNC_FLUSH }).subarray(0, 2)).toEqual(Buffer.from([0x61, 0xff]));
+    // Only the first of two fragments: without FIN, the message is still open.
+    const half = compressed.length >> 1;
+    socket.write(wire({ opcode: TEXT, fin: false, payload: compressed.subarray(0, half), rsv: RSV1, mask: true }));
+    expect((await serverClose(socket, rest)).code).toBe(1007);
+    await a.checkWitness();
+  });
+});
+
 describe('hostile permessage-deflate parameters (undici CVE-2026-2229)', () => {
   const hostile = [
     'server_max_window_bits=1000',

@@ -57,12 +57,6 @@ export const closeCases: Case[] = [
     rule: 'RFC 6455 §5.5.1',
     steps: [{ peer: [f(TEXT, 'before'), f(CLOSE, closePayload(1000)), f(TEXT, 'after'), f(PING, 'late'), f(7)] }],
     expect: { events: ['text:before'], out: ['close:1000:'], closed: [1000, ''] },
-    disagreement: {
-      asScripted: true,
-      why:
-        "io parses the whole read before dispatching, and fails on the reserved opcode that follows the close frame: an 'error' event (1002) for bytes §5.5.1 says to ignore (src/io/receiver.ts onData/onError: no check that the close frame already arrived)",
-      io: { failed: 1002 },
-    },
   }),
   ...bothRoles({
     name: "a ping then a close in one read: the pong leaves before the close's echo",
