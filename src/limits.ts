@@ -57,3 +57,15 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = Object.freeze({
   maxHeaderCount: 100,
   maxBodySize: 1024 * 1024,
 });
+
+/**
+ * Default history kept per topic by the Redis pub/sub adapter when history is on: about
+ * 1,000 messages (`XADD MAXLEN ~ 1000`: Redis trims whole stream nodes, so a few more may stay).
+ */
+export const DEFAULT_PUBSUB_HISTORY_LENGTH = 1000;
+
+/** Default first delay before reconnecting to the pub/sub bus (Redis): 50 ms, doubling... */
+export const DEFAULT_PUBSUB_RECONNECT_MIN_DELAY = 50;
+
+/** ...up to 2 s between attempts (with jitter), for as long as the bus is unreachable. */
+export const DEFAULT_PUBSUB_RECONNECT_MAX_DELAY = 2000;

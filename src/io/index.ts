@@ -20,6 +20,9 @@ export type { ClientOptions } from './client';
 export { connect, serve, type ConnectOptions, type ServeOptions, type AsyncServer } from './async';
 export { PreparedMessage, type BroadcastOptions } from './broadcast';
 export { TopicRegistry, MAX_TOPIC_LENGTH, type PublishOptions, type TopicStats } from './topics';
+export { PubSubError, type PubSubAdapter, type PubSubHost, type BusMessage, type HistoryPosition } from './pubsub';
+export { redisPubSub, type RedisPubSub, type RedisPubSubOptions, type RedisClientLike } from './redis-pubsub';
+export type { RecoverResult, HistoryEntry } from './redis-history';
 export { ConnectionClosedError, type Message } from './message-queue';
 export {
   ConnectError,

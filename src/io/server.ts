@@ -26,6 +26,7 @@ import {
 } from './server-upgrade';
 import { TimerEntry } from './timers';
 import { kServer, TopicRegistry, type PublishOptions } from './topics';
+import type { PubSubAdapter, PubSubError } from './pubsub';
 import { WebSocket, type SendData } from './websocket';
 
 export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
@@ -63,6 +64,11 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   maxHeaderSize?: number;
   /** The class to instantiate for connections (a subclass of WebSocket). */
   WebSocket?: T;
+  /**
+   * Carry topics across processes through this adapter (e.g. `redisPubSub({ url })`); one
+   * adapter per server. Default: topics stay in this process. See docs/scale-out.md.
+   */
+  pubsub?: PubSubAdapter;
 }
 
 /** The events of a {@link WebSocketServer} whose connections are `W`s. */
@@ -130,6 +136,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   readonly options: Readonly<ServerOptions<T>>;
   /** The topics of this server's connections (ws.subscribe(), publish()): ./topics.ts. */
   readonly topics = new TopicRegistry();
+  /** The `pubsub` option's adapter (closed by close()), or null. */
+  readonly pubsub: PubSubAdapter | null;
   private readonly all = new Set<WebSocket>();
   private readonly handshakes = new Set<Duplex>();
   private server: http.Server | https.Server | null = null;
@@ -152,6 +160,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.clients = (options.clientTracking === false ? undefined : new Set()) as Set<InstanceType<T>>;
     this.WebSocketClass = options.WebSocket ?? (WebSocket as T);
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.pubsub = options.pubsub ?? null;
+    if (this.pubsub !== null) this.topics.attach(this.pubsub, (err) => this.pubsubFailed(err));
     this.maxPayload = coreOptions(options).maxPayload;
     const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
     // Frozen: every connection then shares one checked CoreOptions (see coreOptions).
@@ -423,6 +433,15 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   }
 
   /**
+   * A pub/sub failure (a publish not sent, the bus lost): the server's 'error' event when
+   * listened to, else a process warning (loud on stderr, yet not fatal to every connection).
+   */
+  private pubsubFailed(err: PubSubError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else process.emitWarning(err);
+  }
+
+  /**
    * Stops accepting connections, sends 1001 (going away) to every client, and resolves when
    * all of them are closed and the server (when it created one) is closed. Emits 'close'.
    */
@@ -451,7 +470,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
         waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
         server.closeIdleConnections?.();
       }
-      this.closing = Promise.all(waits).then(() => {
+      const pubsub = this.pubsub;
+      // The adapter closes after the clients: their last unsubscribes go out first.
+      this.closing = Promise.all(waits).then(async () => {
+        if (pubsub !== null) await pubsub.close();
         this.state = CLOSED;
         this.emit('close');
       });

@@ -9,6 +9,7 @@
  */
 import { PreparedMessage, type BroadcastOptions } from './broadcast';
 import { kCore, OPEN } from './core';
+import { PubSubError, type BusMessage, type PubSubAdapter } from './pubsub';
 import type { SendData, WebSocket } from './websocket';
 
 /** The longest topic name, in UTF-16 code units (what `String#length` counts). */
@@ -42,6 +43,8 @@ export interface TopicStats {
   skipped: number;
   /** Subscribers closed with 1008 by a publish: it took their queue past maxBufferedAmount. */
   closed: number;
+  /** Messages from other processes, through the pub/sub adapter (`pubsub` option). */
+  received: number;
 }
 
 /**
@@ -61,7 +64,22 @@ export function checkTopic(topic: unknown): asserts topic is string {
 export class TopicRegistry {
   private readonly subscribers = new Map<string, Set<WebSocket>>();
   /** Read-only to callers; the counters are reset only with the server. */
-  readonly stats: Readonly<TopicStats> = { published: 0, delivered: 0, skipped: 0, closed: 0 };
+  readonly stats: Readonly<TopicStats> = { published: 0, delivered: 0, skipped: 0, closed: 0, received: 0 };
+  /** The bus to other processes (./pubsub.ts), null for in-process topics only. */
+  private bus: PubSubAdapter | null = null;
+  private busError: (err: unknown) => void = () => undefined;
+
+  /**
+   * @internal Carries the topics through `adapter` (once, by the server): subscriptions are
+   * reference-counted into it, publishes forwarded, its messages fanned out here. Bus
+   * failures go to `onError`, as PubSubErrors.
+   */
+  attach(adapter: PubSubAdapter, onError: (err: PubSubError) => void): void {
+    if (this.bus !== null) throw new Error('This registry already has a pub/sub adapter');
+    this.bus = adapter;
+    this.busError = (err) => onError(err instanceof PubSubError ? err : new PubSubError(String((err as Error)?.message ?? err), 'WS_ERR_PUBSUB_UNAVAILABLE', undefined, { cause: err }));
+    adapter.start({ deliver: (m) => this.deliver(m), error: onError });
+  }
 
   /** How many topics have at least one subscriber. */
   get size(): number {
@@ -86,7 +104,11 @@ export class TopicRegistry {
     if (mine.has(topic)) return false;
     mine.add(topic);
     let set = this.subscribers.get(topic);
-    if (set === undefined) this.subscribers.set(topic, (set = new Set()));
+    if (set === undefined) {
+      this.subscribers.set(topic, (set = new Set()));
+      // The first local subscriber: the bus starts carrying the topic here (refcount 0 -> 1).
+      this.bus?.subscribe(topic).catch(this.busError);
+    }
     set.add(ws);
     return true;
   }
@@ -116,7 +138,10 @@ export class TopicRegistry {
     const set = this.subscribers.get(topic);
     if (set === undefined) return;
     set.delete(ws);
-    if (set.size === 0) this.subscribers.delete(topic);
+    if (set.size === 0) {
+      this.subscribers.delete(topic);
+      this.bus?.unsubscribe(topic).catch(this.busError);
+    }
   }
 
   /**
@@ -126,8 +151,32 @@ export class TopicRegistry {
    */
   publish(topic: string, data: SendData | PreparedMessage, options?: PublishOptions, except?: WebSocket): number {
     checkTopic(topic);
+    (this.stats as TopicStats).published++;
+    const bus = this.bus;
+    if (bus === null) return this.fanOut(topic, data, options, except);
+    const message = data instanceof PreparedMessage ? data : new PreparedMessage(data, options);
+    // A failure is reported (the server's 'error'), never queued: see docs/scale-out.md.
+    bus.publish(topic, message.data, message.binary).catch(this.busError);
+    // A topic with history is delivered here when the bus echoes it, with its offset.
+    if (bus.hasHistory(topic)) return this.countOpen(topic, except);
+    return this.fanOut(topic, message, undefined, except);
+  }
+
+  /** A message from the bus: the same frame-once fan-out as a local publish. */
+  private deliver(m: BusMessage): void {
+    if (!this.subscribers.has(m.topic)) return;
+    (this.stats as TopicStats).received++;
+    this.fanOut(m.topic, new PreparedMessage(m.data, { binary: m.binary }));
+  }
+
+  private countOpen(topic: string, except: WebSocket | undefined): number {
+    let n = 0;
+    for (const ws of this.subscribers.get(topic) ?? []) if (ws !== except && ws[kCore].readyState === OPEN) n++;
+    return n;
+  }
+
+  private fanOut(topic: string, data: SendData | PreparedMessage, options?: PublishOptions, except?: WebSocket): number {
     const stats = this.stats as TopicStats;
-    stats.published++;
     const set = this.subscribers.get(topic);
     if (set === undefined) return 0;
     let message = data instanceof PreparedMessage ? data : null;

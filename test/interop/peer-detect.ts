@@ -16,7 +16,7 @@ export const PYTHON = '/usr/bin/python3';
 export const CHROMIUM = '/usr/bin/chromium';
 
 /** The peers, by their Debian package name. */
-export const PEERS = ['python3-websockets', 'python3-wsproto', 'python3-websocket', 'chromium', 'openssl', 'build-essential'] as const;
+export const PEERS = ['python3-websockets', 'python3-wsproto', 'python3-websocket', 'chromium', 'openssl', 'build-essential', 'redis-server'] as const;
 export type PeerName = (typeof PEERS)[number];
 
 /** Where the peers are looked for (tests of this module point it elsewhere). */
@@ -57,6 +57,7 @@ export function whyMissing(peer: PeerName, where: PeerPlaces = HERE): string | n
     const lacking = ['g++', 'make', 'python3'].filter((cmd) => !onPath(cmd, ['--version'], where.path));
     return lacking.length > 0 ? `zlib-sync is not built, and ${lacking.join(', ')} (to build it) not on PATH` : null;
   }
+  if (peer === 'redis-server') return onPath('redis-server', ['--version'], where.path) ? null : 'redis-server is not on PATH';
   return onPath('openssl', ['version'], where.path) ? null : 'openssl is not on PATH';
 }
 
