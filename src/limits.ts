@@ -69,3 +69,10 @@ export const DEFAULT_PUBSUB_RECONNECT_MIN_DELAY = 50;
 
 /** ...up to 2 s between attempts (with jitter), for as long as the bus is unreachable. */
 export const DEFAULT_PUBSUB_RECONNECT_MAX_DELAY = 2000;
+
+/**
+ * Default most live messages held for one connection while its history is being read (a
+ * topic request with `since`): 10,000; past it the connection is closed with 1013 (try
+ * again later) rather than buffering without bound.
+ */
+export const DEFAULT_TOPIC_RECOVERY_BUFFER = 10_000;

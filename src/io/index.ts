@@ -20,9 +20,10 @@ export type { ClientOptions } from './client';
 export { connect, serve, type ConnectOptions, type ServeOptions, type AsyncServer } from './async';
 export { PreparedMessage, type BroadcastOptions } from './broadcast';
 export { TopicRegistry, MAX_TOPIC_LENGTH, type PublishOptions, type TopicStats } from './topics';
-export { PubSubError, type PubSubAdapter, type PubSubHost, type BusMessage, type HistoryPosition } from './pubsub';
+export { PubSubError, type PubSubAdapter, type PubSubHost, type BusMessage, type HistoryPosition, type RecoverResult, type HistoryEntry } from './pubsub';
 export { redisPubSub, type RedisPubSub, type RedisPubSubOptions, type RedisClientLike } from './redis-pubsub';
-export type { RecoverResult, HistoryEntry } from './redis-history';
+export { handleTopicRequest, isTopicRequest, type TopicRequestOptions } from './topic-requests';
+export { TopicClient, TopicRequestError, type Subscribed, type TopicSocket, type TopicSubscribeOptions } from './topic-client';
 export { ConnectionClosedError, type Message } from './message-queue';
 export {
   ConnectError,

@@ -39,6 +39,24 @@ export interface BusMessage {
   readonly own?: boolean;
 }
 
+/** One message read back from history. */
+export interface HistoryEntry {
+  readonly offset: string;
+  readonly binary: boolean;
+  readonly data: Buffer;
+}
+
+/**
+ * The answer to "what did `topic` publish after `since`": recovered with every message after
+ * it (in order, up to `position.offset`), or recovered: false (other epoch, trimmed, unknown
+ * offset) with the current position to start again from.
+ */
+export interface RecoverResult {
+  readonly recovered: boolean;
+  readonly position: HistoryPosition;
+  readonly messages: readonly HistoryEntry[];
+}
+
 /** What the server gives its adapter when it starts. */
 export interface PubSubHost {
   /** Fans a message from the bus out to the local subscribers of its topic. */
@@ -68,6 +86,10 @@ export interface PubSubAdapter {
    * through the bus too (own messages included, once), because the offset comes from the bus.
    */
   hasHistory(topic: string): boolean;
+  /** History (recovery), for adapters that keep it: the current position of `topic`. */
+  position?(topic: string): Promise<HistoryPosition>;
+  /** History: what `topic` published after `since`, or recovered: false. */
+  recover?(topic: string, since: HistoryPosition): Promise<RecoverResult>;
   /** Unsubscribes everything and closes the adapter's connections. */
   close(): Promise<void>;
 }

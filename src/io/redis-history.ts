@@ -9,7 +9,7 @@
  * A publish is one Lua script (atomic), so the stream order is the delivery order and the
  * offset travels with the live message.
  */
-import type { HistoryPosition } from './pubsub';
+export type { HistoryEntry, RecoverResult } from './pubsub';
 
 /** Entries read per XRANGE while recovering. */
 export const HISTORY_PAGE = 512;
@@ -21,24 +21,6 @@ export function historyKeys(channel: string): { stream: string; meta: string } {
 /** A Redis stream id, `<ms>-<seq>`: anything else cannot be an offset of ours. */
 export function isStreamId(s: string): boolean {
   return /^\d{1,20}-\d{1,20}$/.test(s);
-}
-
-/** One message read back from history. */
-export interface HistoryEntry {
-  readonly offset: string;
-  readonly binary: boolean;
-  readonly data: Buffer;
-}
-
-/**
- * The answer to "what did `topic` publish after `since`": recovered with every message after
- * it (in order, up to `position.offset`), or recovered: false (other epoch, trimmed, unknown
- * offset) with the current position to start again from.
- */
-export interface RecoverResult {
-  readonly recovered: boolean;
-  readonly position: HistoryPosition;
-  readonly messages: readonly HistoryEntry[];
 }
 
 // KEYS: stream, meta. ARGV: channel, maxlen, header (bus header up to the position), binary

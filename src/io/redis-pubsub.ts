@@ -17,8 +17,8 @@
  * rejects at once (PubSubError WS_ERR_PUBSUB_UNAVAILABLE) instead of piling up in memory.
  */
 import { DEFAULT_PUBSUB_HISTORY_LENGTH, DEFAULT_PUBSUB_RECONNECT_MAX_DELAY, DEFAULT_PUBSUB_RECONNECT_MIN_DELAY } from '../limits';
-import { busHeader, decodeBusMessage, encodeBusMessage, newInstanceId, PubSubError, type HistoryPosition, type PubSubAdapter, type PubSubHost } from './pubsub';
-import { HISTORY_PAGE, PUBLISH_WITH_HISTORY, POSITION, historyKeys, isStreamId, type HistoryEntry, type RecoverResult } from './redis-history';
+import { busHeader, decodeBusMessage, encodeBusMessage, newInstanceId, PubSubError, type HistoryEntry, type HistoryPosition, type PubSubAdapter, type PubSubHost, type RecoverResult } from './pubsub';
+import { HISTORY_PAGE, PUBLISH_WITH_HISTORY, POSITION, historyKeys, isStreamId } from './redis-history';
 
 /** The part of a node-redis v5 client (createClient()) the adapter uses. */
 export interface RedisClientLike {

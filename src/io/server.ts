@@ -27,6 +27,8 @@ import {
 import { TimerEntry } from './timers';
 import { kServer, TopicRegistry, type PublishOptions } from './topics';
 import type { PubSubAdapter, PubSubError } from './pubsub';
+import { handleTopicRequest, type TopicRequestOptions } from './topic-requests';
+import type { RawData } from './events';
 import { WebSocket, type SendData } from './websocket';
 
 export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
@@ -69,6 +71,13 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
    * adapter per server. Default: topics stay in this process. See docs/scale-out.md.
    */
   pubsub?: PubSubAdapter;
+  /**
+   * Let clients subscribe themselves, with recovery, through JSON text messages starting
+   * `{"wscore":` (the contract: docs/scale-out.md; the wscore client side: TopicClient).
+   * Such messages still reach the application's 'message' listeners (isTopicRequest() tells
+   * them apart). Default false: no message is looked at.
+   */
+  topicRequests?: boolean | TopicRequestOptions;
 }
 
 /** The events of a {@link WebSocketServer} whose connections are `W`s. */
@@ -121,6 +130,9 @@ function onHandshakeSocketClose(this: TimedSocket): void {
 }
 function onClientClose(this: ServedWebSocket): void {
   this[kServer]?.forgetClient(this);
+}
+function onTopicRequest(this: ServedWebSocket, data: RawData, isBinary: boolean): void {
+  this[kServer]?.handleTopicRequest(this, data, isBinary);
 }
 
 /**
@@ -394,6 +406,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.clients?.add(ws);
     (ws as ServedWebSocket)[kServer] = this;
     ws.on('close', onClientClose);
+    // Before the application's listeners: a subscribe is in place when its 'message' runs.
+    if (this.options.topicRequests) ws.on('message', onTopicRequest);
     // The 101 and whatever the connection handler sends leave in one write.
     const sender = core.sender!;
     sender.cork();
@@ -430,6 +444,16 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
    */
   publish(topic: string, data: SendData | PreparedMessage, options?: PublishOptions): number {
     return this.topics.publish(topic, data, options);
+  }
+
+  /**
+   * Handles `data` if it is a topic request (`{"wscore":...}`, docs/scale-out.md) from `ws`
+   * and returns true; else returns false. Called for every message with the `topicRequests`
+   * option; callable by hand without it (e.g. after an application-level check).
+   */
+  handleTopicRequest(ws: WebSocket, data: RawData | string, isBinary: boolean): boolean {
+    const options = this.options.topicRequests;
+    return handleTopicRequest(this.topics, ws, data, isBinary, typeof options === 'object' ? options : {});
   }
 
   /**

@@ -9,7 +9,7 @@
  */
 import { PreparedMessage, type BroadcastOptions } from './broadcast';
 import { kCore, OPEN } from './core';
-import { PubSubError, type BusMessage, type PubSubAdapter } from './pubsub';
+import { PubSubError, type BusMessage, type HistoryPosition, type PubSubAdapter } from './pubsub';
 import type { SendData, WebSocket } from './websocket';
 
 /** The longest topic name, in UTF-16 code units (what `String#length` counts). */
@@ -23,12 +23,29 @@ export const MAX_TOPIC_LENGTH = 256;
 export const kServer: unique symbol = Symbol('wscore.server');
 /** A connection's own topics; absent until its first subscribe, undefined once it has none. */
 const kTopics: unique symbol = Symbol('wscore.topics');
+/**
+ * Per topic, a connection's own way of receiving it instead of the plain frame: set by the
+ * topic requests protocol (./topic-requests.ts), which wraps messages with their offset.
+ */
+export const kReceivers: unique symbol = Symbol('wscore.topicReceivers');
+
+/** One message being fanned out, as a {@link Receiver} sees it. */
+export interface Delivery {
+  readonly topic: string;
+  readonly message: PreparedMessage;
+  /** Its place in the topic's history, when the topic keeps one. */
+  readonly position: HistoryPosition | undefined;
+  /** A cache for receivers: what they built from the message, once per delivery. */
+  wrapped?: PreparedMessage;
+}
+/** Receives `delivery` for `ws` (and counts as delivered). */
+export type Receiver = (ws: WebSocket, delivery: Delivery) => void;
 
 /** What a connection reaches its server's registry through. */
 export interface TopicHost {
   readonly topics: TopicRegistry;
 }
-type Subscriber = WebSocket & { [kServer]?: TopicHost; [kTopics]?: Set<string> | undefined };
+type Subscriber = WebSocket & { [kServer]?: TopicHost; [kTopics]?: Set<string> | undefined; [kReceivers]?: Map<string, Receiver> };
 
 /** Options of `publish()`: as broadcast's, without `filter`. */
 export type PublishOptions = Omit<BroadcastOptions, 'filter'>;
@@ -68,6 +85,22 @@ export class TopicRegistry {
   /** The bus to other processes (./pubsub.ts), null for in-process topics only. */
   private bus: PubSubAdapter | null = null;
   private busError: (err: unknown) => void = () => undefined;
+  /** Per topic carried by the bus: settles once the bus subscription is in place. */
+  private readonly busSubscriptions = new Map<string, Promise<void>>();
+
+  /** The pub/sub adapter, or null. */
+  get adapter(): PubSubAdapter | null {
+    return this.bus;
+  }
+
+  /**
+   * Resolves once the bus carries `topic` to this process (at once without a bus); rejects
+   * when subscribing failed, or when the topic has no local subscriber.
+   */
+  busSubscribed(topic: string): Promise<void> {
+    if (this.bus === null) return Promise.resolve();
+    return this.busSubscriptions.get(topic) ?? Promise.reject(new PubSubError(`No local subscriber of ${JSON.stringify(topic)}`, 'WS_ERR_PUBSUB_UNAVAILABLE', topic));
+  }
 
   /**
    * @internal Carries the topics through `adapter` (once, by the server): subscriptions are
@@ -107,7 +140,11 @@ export class TopicRegistry {
     if (set === undefined) {
       this.subscribers.set(topic, (set = new Set()));
       // The first local subscriber: the bus starts carrying the topic here (refcount 0 -> 1).
-      this.bus?.subscribe(topic).catch(this.busError);
+      if (this.bus !== null) {
+        const subscribed = this.bus.subscribe(topic);
+        this.busSubscriptions.set(topic, subscribed);
+        subscribed.catch(this.busError);
+      }
     }
     set.add(ws);
     return true;
@@ -135,12 +172,16 @@ export class TopicRegistry {
   }
 
   private leave(ws: WebSocket, topic: string): void {
+    (ws as Subscriber)[kReceivers]?.delete(topic);
     const set = this.subscribers.get(topic);
     if (set === undefined) return;
     set.delete(ws);
     if (set.size === 0) {
       this.subscribers.delete(topic);
-      this.bus?.unsubscribe(topic).catch(this.busError);
+      if (this.bus !== null) {
+        this.busSubscriptions.delete(topic);
+        this.bus.unsubscribe(topic).catch(this.busError);
+      }
     }
   }
 
@@ -166,7 +207,7 @@ export class TopicRegistry {
   private deliver(m: BusMessage): void {
     if (!this.subscribers.has(m.topic)) return;
     (this.stats as TopicStats).received++;
-    this.fanOut(m.topic, new PreparedMessage(m.data, { binary: m.binary }));
+    this.fanOut(m.topic, new PreparedMessage(m.data, { binary: m.binary }), undefined, undefined, m.position);
   }
 
   private countOpen(topic: string, except: WebSocket | undefined): number {
@@ -175,11 +216,12 @@ export class TopicRegistry {
     return n;
   }
 
-  private fanOut(topic: string, data: SendData | PreparedMessage, options?: PublishOptions, except?: WebSocket): number {
+  private fanOut(topic: string, data: SendData | PreparedMessage, options?: PublishOptions, except?: WebSocket, position?: HistoryPosition): number {
     const stats = this.stats as TopicStats;
     const set = this.subscribers.get(topic);
     if (set === undefined) return 0;
     let message = data instanceof PreparedMessage ? data : null;
+    let delivery: Delivery | undefined;
     let n = 0;
     // A subscriber dropped below emits 'error' synchronously; its listener may (un)subscribe
     // others: iterating a Set copes (removed ones are not visited, added ones are).
@@ -192,7 +234,9 @@ export class TopicRegistry {
       }
       // Built on the first open subscriber: a topic of closing sockets costs no framing.
       message ??= new PreparedMessage(data as SendData, options);
-      message.sendTo(ws);
+      const receiver = (ws as Subscriber)[kReceivers]?.get(topic);
+      if (receiver === undefined) message.sendTo(ws);
+      else receiver(ws, (delivery ??= { topic, message, position }));
       if (core.readyState === OPEN) n++;
       else stats.closed++;
     }

@@ -6,10 +6,12 @@
  * exactly once). Skipped with one loud line without redis-server; fails under
  * WSCORE_REQUIRE_PEERS=1.
  */
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import * as path from 'node:path';
 
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { PubSubError, WebSocket, redisPubSub, type RedisPubSub, type WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
@@ -171,4 +173,24 @@ describeWithPeer('redis-server', 'topics across processes through Redis', () => 
       expect(codes, workers.map((w) => w.stderr()).join('\n')).toEqual([0, 0, 0]);
     }
   }, 90_000);
+});
+
+describe('without the optional peer dependency redis', () => {
+  it('wscore loads, in-process topics work, and redisPubSub() throws a typed error', () => {
+    const root = path.resolve(__dirname, '..', '..');
+    const r = spawnSync(
+      process.execPath,
+      ['-r', path.join(root, 'test/helpers/block-redis.cjs'), path.join(root, 'node_modules/vite-node/vite-node.mjs'), path.join(root, 'test/helpers/without-redis.ts')],
+      { cwd: root, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toEqual({
+      delivered: 'in-process',
+      error: {
+        name: 'PubSubError',
+        code: 'WS_ERR_PUBSUB_MISSING_DEPENDENCY',
+        message: 'redisPubSub() needs the optional peer dependency "redis" (node-redis v5): npm install redis',
+      },
+    });
+  });
 });
