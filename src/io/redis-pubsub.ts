@@ -26,6 +26,7 @@ export interface RedisClientLike {
   readonly isReady: boolean;
   connect(): Promise<unknown>;
   close(): Promise<void>;
+  destroy(): void;
   duplicate(overrides?: Record<string, unknown>): RedisClientLike;
   on(event: 'error' | 'ready' | 'end', listener: (err?: Error) => void): unknown;
   sPublish(channel: string, message: Buffer): Promise<unknown>;
@@ -245,10 +246,13 @@ class RedisAdapter implements RedisPubSub {
     if (this.closed) return;
     this.closed = true;
     this.listeners.clear();
-    const closing: Array<Promise<unknown>> = [];
-    // Closing the subscriber connection drops its subscriptions with it.
-    if (this.sub.isOpen) closing.push(this.sub.close());
-    if (this.ownsPub && this.pub.isOpen) closing.push(this.pub.close());
-    await Promise.allSettled(closing);
+    // Closing the subscriber connection drops its subscriptions with it. A client that is
+    // not connected is destroyed: close() would wait for its queued commands, i.e. for Redis.
+    const end = async (client: RedisClientLike): Promise<void> => {
+      if (!client.isOpen) return;
+      if (client.isReady) await client.close();
+      else client.destroy();
+    };
+    await Promise.allSettled([end(this.sub), this.ownsPub ? end(this.pub) : undefined]);
   }
 }
