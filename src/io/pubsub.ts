@@ -37,6 +37,8 @@ export interface BusMessage {
   readonly position?: HistoryPosition | undefined;
   /** True when this process published it (only history topics deliver own messages). */
   readonly own?: boolean;
+  /** On an own message: the token given to publish(), if any. */
+  readonly token?: number | undefined;
 }
 
 /** One message read back from history. */
@@ -79,8 +81,10 @@ export interface PubSubAdapter {
   /**
    * Sends a local publish to the other processes. Resolves once the bus took it; rejects
    * with a {@link PubSubError} (code WS_ERR_PUBSUB_UNAVAILABLE) when it cannot (never queued).
+   * `token` (history topics) comes back on the own message, so that the registry can leave
+   * out the connection that published it (ws.publish()).
    */
-  publish(topic: string, data: Uint8Array, binary: boolean): Promise<void>;
+  publish(topic: string, data: Uint8Array, binary: boolean, token?: number): Promise<void>;
   /**
    * Whether `topic` keeps history: its publishes are then delivered to local subscribers
    * through the bus too (own messages included, once), because the offset comes from the bus.

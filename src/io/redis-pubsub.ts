@@ -100,7 +100,8 @@ export function redisPubSub(options: RedisPubSubOptions): RedisPubSub {
   } else {
     pub = options.client!;
   }
-  const sub = pub.duplicate({ disableOfflineQueue: false, socket: { ...(ownsPub ? {} : {}), reconnectStrategy } });
+  // Subscriptions do queue while disconnected (bounded by the topics), and are redone on reconnect.
+  const sub = pub.duplicate({ disableOfflineQueue: false, socket: { reconnectStrategy } });
   const history = options.history === true ? {} : options.history === false ? undefined : options.history;
   return new RedisAdapter(pub, ownsPub, sub, options.prefix ?? 'wscore', history);
 }
@@ -165,10 +166,13 @@ class RedisAdapter implements RedisPubSub {
         this.host?.error(err as PubSubError);
         return;
       }
-      const own = m.origin === this.instanceId;
+      // The origin is `<instance id>[.<token>]`.
+      const dot = m.origin.indexOf('.');
+      const own = (dot < 0 ? m.origin : m.origin.slice(0, dot)) === this.instanceId;
       // Plain topics: own messages were delivered when published. History topics: not yet.
       if (own && !history) return;
-      this.host?.deliver({ topic, data: m.data, binary: m.binary, position: m.position, own });
+      const token = own && dot >= 0 ? Number(m.origin.slice(dot + 1)) : undefined;
+      this.host?.deliver({ topic, data: m.data, binary: m.binary, position: m.position, own, token });
     };
     this.listeners.set(topic, listener);
     try {
@@ -192,7 +196,7 @@ class RedisAdapter implements RedisPubSub {
     if (!this.pub.isReady) throw new PubSubError(`Redis is unreachable: publish to ${JSON.stringify(topic)} not sent`, 'WS_ERR_PUBSUB_UNAVAILABLE', topic);
   }
 
-  async publish(topic: string, data: Uint8Array, binary: boolean): Promise<void> {
+  async publish(topic: string, data: Uint8Array, binary: boolean, token?: number): Promise<void> {
     this.usable(topic);
     const payload = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     try {
@@ -201,7 +205,7 @@ class RedisAdapter implements RedisPubSub {
         return;
       }
       const { stream, meta } = historyKeys(this.channel(topic));
-      const header = busHeader(this.instanceId, binary, true);
+      const header = busHeader(token === undefined ? this.instanceId : `${this.instanceId}.${token}`, binary, true);
       await this.pub.sendCommand(['EVAL', PUBLISH_WITH_HISTORY, '2', stream, meta, this.channel(topic), String(this.maxLength), header, binary ? '1' : '0', payload, newInstanceId()]);
     } catch (err) {
       throw new PubSubError(`Publish to ${JSON.stringify(topic)} failed: ${(err as Error).message}`, 'WS_ERR_PUBSUB_UNAVAILABLE', topic, { cause: err });

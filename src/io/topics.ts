@@ -85,6 +85,9 @@ export class TopicRegistry {
   /** The bus to other processes (./pubsub.ts), null for in-process topics only. */
   private bus: PubSubAdapter | null = null;
   private busError: (err: unknown) => void = () => undefined;
+  /** Own publishes to history topics from ws.publish(), by token: the sender to leave out. */
+  private readonly excepts = new Map<number, { ws: WebSocket; topic: string }>();
+  private lastToken = 0;
   /** Per topic carried by the bus: settles once the bus subscription is in place. */
   private readonly busSubscriptions = new Map<string, Promise<void>>();
 
@@ -180,6 +183,8 @@ export class TopicRegistry {
       this.subscribers.delete(topic);
       if (this.bus !== null) {
         this.busSubscriptions.delete(topic);
+        // No echo will come for publishes in flight: forget their senders.
+        for (const [token, e] of this.excepts) if (e.topic === topic) this.excepts.delete(token);
         this.bus.unsubscribe(topic).catch(this.busError);
       }
     }
@@ -196,18 +201,33 @@ export class TopicRegistry {
     const bus = this.bus;
     if (bus === null) return this.fanOut(topic, data, options, except);
     const message = data instanceof PreparedMessage ? data : new PreparedMessage(data, options);
-    // A failure is reported (the server's 'error'), never queued: see docs/scale-out.md.
-    bus.publish(topic, message.data, message.binary).catch(this.busError);
-    // A topic with history is delivered here when the bus echoes it, with its offset.
-    if (bus.hasHistory(topic)) return this.countOpen(topic, except);
-    return this.fanOut(topic, message, undefined, except);
+    if (!bus.hasHistory(topic)) {
+      // A failure is reported (the server's 'error'), never queued: see docs/scale-out.md.
+      bus.publish(topic, message.data, message.binary).catch(this.busError);
+      return this.fanOut(topic, message, undefined, except);
+    }
+    // A topic with history is delivered here when the bus echoes it, with its offset; the
+    // token says which sender to leave out then (only while the topic has local subscribers,
+    // else no echo comes).
+    let token: number | undefined;
+    if (except !== undefined && this.subscribers.has(topic)) this.excepts.set((token = ++this.lastToken), { ws: except, topic });
+    bus.publish(topic, message.data, message.binary, token).catch((err: unknown) => {
+      if (token !== undefined) this.excepts.delete(token);
+      this.busError(err);
+    });
+    return this.countOpen(topic, except);
   }
 
   /** A message from the bus: the same frame-once fan-out as a local publish. */
   private deliver(m: BusMessage): void {
     if (!this.subscribers.has(m.topic)) return;
-    (this.stats as TopicStats).received++;
-    this.fanOut(m.topic, new PreparedMessage(m.data, { binary: m.binary }), undefined, undefined, m.position);
+    let except: WebSocket | undefined;
+    if (m.own !== true) (this.stats as TopicStats).received++;
+    else if (m.token !== undefined) {
+      except = this.excepts.get(m.token)?.ws;
+      this.excepts.delete(m.token);
+    }
+    this.fanOut(m.topic, new PreparedMessage(m.data, { binary: m.binary }), undefined, except, m.position);
   }
 
   private countOpen(topic: string, except: WebSocket | undefined): number {
