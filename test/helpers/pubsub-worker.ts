@@ -1,6 +1,7 @@
 /**
  * A server process for the multi-process pub/sub tests, run with vite-node:
  *   vite-node test/helpers/pubsub-worker.ts <redis url> [history]
+ * (`history`: topics keep history and clients may send topic requests.)
  * Prints `{"port":N,"instance":"..."}` once listening and the adapter connected. A client
  * connects with `?sub=T` (repeatable) to subscribe and `?pub=T` to have each of its messages
  * published to T with the same text/binary flag (`&self=0`: ws.publish, which leaves the
@@ -15,7 +16,8 @@ import { WebSocketServer, redisPubSub } from '../../src/io';
 async function main(): Promise<void> {
   const [url, mode] = process.argv.slice(2);
   const pubsub = redisPubSub({ url: url!, history: mode === 'history' });
-  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, pubsub });
+  // With history, clients may subscribe themselves with topic requests (and recover).
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, pubsub, topicRequests: mode === 'history' });
   wss.on('error', (err) => process.stderr.write(`worker error: ${err.message}\n`));
   wss.on('connection', (ws, req) => {
     const q = new URL(req.url ?? '/', 'http://x').searchParams;

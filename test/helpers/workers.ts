@@ -39,7 +39,7 @@ export async function startWorker(redisUrl: string, mode?: 'history'): Promise<W
     child,
     stderr: () => err,
     stop: async () => {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = once(child, 'exit') as Promise<[number | null]>;
       child.kill('SIGTERM');
       return (await exited)[0];

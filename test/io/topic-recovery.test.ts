@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { TopicClient, TopicRequestError, WebSocket, redisPubSub, type HistoryPosition, type WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { startWorker } from '../helpers/workers';
 import { cleanup, openClient, startServer } from './helpers';
 
 afterEach(cleanup);
@@ -80,6 +81,36 @@ describeWithPeer('redis-server', 'recovery from Redis Streams history', () => {
     await once(c2, 'pong');
     expect(got).toHaveLength(TOTAL);
   });
+
+  it('a server process killed with a client attached: the client recovers on another one', async () => {
+    const [doomed, survivor] = await Promise.all([startWorker(redis.url, 'history'), startWorker(redis.url, 'history')]);
+    try {
+      const publisher = await historyServer(redis.url);
+      const got: Array<[string, boolean]> = [];
+      const record = (data: Buffer, isBinary: boolean): void => void got.push([data.toString('hex'), isBinary]);
+      let sent = 0;
+      const publish = (n: number): void => {
+        for (const end = sent + n; sent < end; sent++) publisher.wss.publish('killed', ...([message(sent)[0], { binary: message(sent)[1] }] as const));
+      };
+      const c1 = await openClient(`ws://127.0.0.1:${doomed.port}`);
+      const t1 = new TopicClient(c1);
+      await t1.subscribe('killed', { onMessage: record });
+      publish(100);
+      while (got.length < 30) await once(c1, 'message');
+      doomed.child.kill('SIGKILL');
+      await once(c1, 'close');
+      publish(100);
+      const c2 = await openClient(`ws://127.0.0.1:${survivor.port}`);
+      const answer = await new TopicClient(c2).subscribe('killed', { since: t1.position('killed'), onMessage: record });
+      expect(answer.recovered).toBe(true);
+      publish(50);
+      while (got.length < 250) await once(c2, 'message');
+      expect(got).toEqual(Array.from({ length: 250 }, (_, i) => [message(i)[0].toString('hex'), message(i)[1]]));
+    } finally {
+      await doomed.stop();
+      expect(await survivor.stop()).toBe(0);
+    }
+  }, 60_000);
 
   it('answers recovered: false out of the window, for another epoch, and for a bad offset', async () => {
     const { url } = await historyServer(redis.url, 10);
