@@ -76,3 +76,9 @@ export const DEFAULT_PUBSUB_RECONNECT_MAX_DELAY = 2000;
  * again later) rather than buffering without bound.
  */
 export const DEFAULT_TOPIC_RECOVERY_BUFFER = 10_000;
+
+/**
+ * Default most topics one connection may subscribe itself to with topic requests: 1,000
+ * (each may cost a Redis subscription); past it the request gets an error answer.
+ */
+export const DEFAULT_TOPIC_REQUESTS_MAX_TOPICS = 1000;

@@ -172,7 +172,12 @@ class RedisAdapter implements RedisPubSub {
       // Plain topics: own messages were delivered when published. History topics: not yet.
       if (own && !history) return;
       const token = own && dot >= 0 ? Number(m.origin.slice(dot + 1)) : undefined;
-      this.host?.deliver({ topic, data: m.data, binary: m.binary, position: m.position, own, token });
+      try {
+        this.host?.deliver({ topic, data: m.data, binary: m.binary, position: m.position, own, token });
+      } catch (err) {
+        // Never into node-redis's reply parser: reported, and the next message is delivered.
+        this.host?.error(new PubSubError(`Delivering a message of ${JSON.stringify(topic)} failed: ${(err as Error).message}`, 'WS_ERR_PUBSUB_DELIVERY', topic, { cause: err }));
+      }
     };
     this.listeners.set(topic, listener);
     try {

@@ -18,7 +18,7 @@
  * that arrive while history is read are held (bounded) and sent after it, those already in it
  * dropped by offset: no gap, no duplicate.
  */
-import { DEFAULT_TOPIC_RECOVERY_BUFFER } from '../limits';
+import { DEFAULT_TOPIC_RECOVERY_BUFFER, DEFAULT_TOPIC_REQUESTS_MAX_TOPICS } from '../limits';
 import { OPEN } from './ready-state';
 import { checkTopic, kReceivers, type Delivery, type Receiver, type TopicRegistry } from './topics';
 import { PreparedMessage } from './broadcast';
@@ -33,6 +33,8 @@ export interface TopicRequestOptions {
   authorize?: (ws: WebSocket, topic: string) => boolean;
   /** Most live messages held per connection while its history is read (default 10,000). */
   maxRecoveryBuffer?: number;
+  /** Most topics per connection (default 1,000); a subscribe past it gets an error answer. */
+  maxTopics?: number;
 }
 
 const PREFIX = Buffer.from('{"wscore":');
@@ -86,9 +88,17 @@ export function handleTopicRequest(registry: TopicRegistry, ws: WebSocket, data:
     reply(ws, { wscore: 'error', ...(typeof topic === 'string' ? { topic } : {}), reason: `bad topic: ${(err as Error).message}` });
     return true;
   }
-  if (options.authorize !== undefined && !options.authorize(ws, topic)) {
-    reply(ws, { wscore: 'error', topic, reason: 'not authorized' });
-    return true;
+  if (options.authorize !== undefined) {
+    let allowed = false;
+    try {
+      allowed = options.authorize(ws, topic);
+    } catch {
+      // A throwing check refuses (and throws nothing into the socket's 'message' event).
+    }
+    if (!allowed) {
+      reply(ws, { wscore: 'error', topic, reason: 'not authorized' });
+      return true;
+    }
   }
   if (request.wscore === 'unsubscribe') {
     registry.unsubscribe(ws, topic);
@@ -97,6 +107,10 @@ export function handleTopicRequest(registry: TopicRegistry, ws: WebSocket, data:
   }
   if (request.wscore !== 'subscribe') {
     reply(ws, { wscore: 'error', topic, reason: `unknown request ${JSON.stringify(request.wscore)}` });
+    return true;
+  }
+  if (ws.topics.length >= (options.maxTopics ?? DEFAULT_TOPIC_REQUESTS_MAX_TOPICS) && !ws.isSubscribed(topic)) {
+    reply(ws, { wscore: 'error', topic, reason: 'too many topics' });
     return true;
   }
   const since = request.since;
