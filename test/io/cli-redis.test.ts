@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { main, serveCommand, type CliIO } from '../../src/cli';
-import { TopicClient, type WebSocketServer } from '../../src/io';
+import { TopicClient, type RedisPubSub, type WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { cleanup, nextMessage, openClient, track } from './helpers';
@@ -66,7 +66,7 @@ describeWithPeer('redis-server', 'wscore serve --redis', () => {
     const a = await openClient(one.url);
     const b = await openClient(two.url);
     // Both subscribed on connection; wait until b's server carries the topic from Redis.
-    await (one.wss.pubsub as { ready: Promise<void> }).ready;
+    await (one.wss.pubsub as RedisPubSub).ready;
     await one.wss.topics.busSubscribed('chat');
     await two.wss.topics.busSubscribed('chat');
     const atA = nextMessage(a);
