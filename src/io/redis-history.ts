@@ -23,6 +23,13 @@ export function isStreamId(s: string): boolean {
   return /^\d{1,20}-\d{1,20}$/.test(s);
 }
 
+/** Compares two stream ids `<ms>-<seq>` numerically. */
+export function compareOffsets(a: string, b: string): number {
+  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
+  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
+  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
+}
+
 // KEYS: stream, meta. ARGV: channel, maxlen, header (bus header up to the position), binary
 // flag, payload, a fresh epoch (used only when the topic has none). Returns the new id.
 export const PUBLISH_WITH_HISTORY = `

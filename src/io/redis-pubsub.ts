@@ -17,8 +17,8 @@
  * rejects at once (PubSubError WS_ERR_PUBSUB_UNAVAILABLE) instead of piling up in memory.
  */
 import { DEFAULT_PUBSUB_HISTORY_LENGTH, DEFAULT_PUBSUB_RECONNECT_MAX_DELAY, DEFAULT_PUBSUB_RECONNECT_MIN_DELAY } from '../limits';
-import { busHeader, decodeBusMessage, encodeBusMessage, newInstanceId, PubSubError, type HistoryEntry, type HistoryPosition, type PubSubAdapter, type PubSubHost, type RecoverResult } from './pubsub';
-import { HISTORY_PAGE, PUBLISH_WITH_HISTORY, POSITION, historyKeys, isStreamId } from './redis-history';
+import { busHeader, decodeBusMessage, encodeBusMessage, newInstanceId, PubSubError, type HistoryEntry, type BusMessage, type HistoryPosition, type PubSubAdapter, type PubSubHost, type RecoverResult } from './pubsub';
+import { HISTORY_PAGE, PUBLISH_WITH_HISTORY, POSITION, compareOffsets, historyKeys, isStreamId } from './redis-history';
 
 /** The part of a node-redis v5 client (createClient()) the adapter uses. */
 export interface RedisClientLike {
@@ -28,7 +28,8 @@ export interface RedisClientLike {
   close(): Promise<void>;
   destroy(): void;
   duplicate(overrides?: Record<string, unknown>): RedisClientLike;
-  on(event: 'error' | 'ready' | 'end', listener: (err?: Error) => void): unknown;
+  on(event: 'error' | 'ready' | 'end' | 'reconnecting', listener: (err?: Error) => void): unknown;
+  once(event: 'ready', listener: () => void): unknown;
   sPublish(channel: string, message: Buffer): Promise<unknown>;
   sSubscribe(channel: string, listener: (message: Buffer, channel: Buffer) => void, bufferMode: true): Promise<void>;
   sUnsubscribe(channel?: string, listener?: (message: Buffer, channel: Buffer) => void, bufferMode?: true): Promise<void>;
@@ -69,6 +70,7 @@ export interface RedisPubSub extends PubSubAdapter {
 }
 
 type Listener = (message: Buffer, channel: Buffer) => void;
+type DeliveredMessage = BusMessage & { readonly topic: string };
 const BLOB_STRING = 36; // RESP '$': replies as Buffers, binary-safe.
 const asBuffers = { typeMapping: { [BLOB_STRING]: Buffer } };
 
@@ -115,6 +117,10 @@ class RedisAdapter implements RedisPubSub {
   /** Set while a lost connection has been reported and not yet restored: one report per outage. */
   private down = false;
   private readonly maxLength: number;
+  /** History topics: the position of the last message delivered here (where to catch up from). */
+  private readonly last = new Map<string, HistoryPosition>();
+  /** History topics while the subscriber connection is down or catching up: live messages held. */
+  private readonly holding = new Map<string, DeliveredMessage[]>();
 
   constructor(
     private readonly pub: RedisClientLike,
@@ -131,6 +137,12 @@ class RedisAdapter implements RedisPubSub {
         if (this.pub.isReady && this.sub.isReady) this.down = false;
       });
     }
+    // The subscriber connection dropped: what history topics publish until it is back (and
+    // re-subscribed: node-redis emits 'ready' after that) is read from history, not lost.
+    sub.on('reconnecting', () => {
+      for (const topic of this.listeners.keys()) if (this.hasHistory(topic) && !this.holding.has(topic)) this.holding.set(topic, []);
+    });
+    sub.on('ready', () => void this.catchUp());
     this.ready = Promise.all([pub.isOpen ? undefined : pub.connect(), sub.connect()]).then(() => undefined);
     // A failed first connection is also reported through host.error (via 'error' events).
     this.ready.catch(() => undefined);
@@ -172,18 +184,66 @@ class RedisAdapter implements RedisPubSub {
       // Plain topics: own messages were delivered when published. History topics: not yet.
       if (own && !history) return;
       const token = own && dot >= 0 ? Number(m.origin.slice(dot + 1)) : undefined;
-      try {
-        this.host?.deliver({ topic, data: m.data, binary: m.binary, position: m.position, own, token });
-      } catch (err) {
-        // Never into node-redis's reply parser: reported, and the next message is delivered.
-        this.host?.error(new PubSubError(`Delivering a message of ${JSON.stringify(topic)} failed: ${(err as Error).message}`, 'WS_ERR_PUBSUB_DELIVERY', topic, { cause: err }));
-      }
+      const message: DeliveredMessage = { topic, data: m.data, binary: m.binary, position: m.position, own, token };
+      const held = this.holding.get(topic);
+      if (held !== undefined) held.push(message);
+      else this.deliver(message);
     };
     this.listeners.set(topic, listener);
     try {
       await this.sub.sSubscribe(this.channel(topic), listener, true);
+      // Where this process starts in the topic's history, in case its connection drops
+      // before a first message: then it catches up from here.
+      if (history && !this.last.has(topic) && this.pub.isReady) {
+        const start = await this.position(topic);
+        if (this.listeners.get(topic) === listener && !this.last.has(topic)) this.last.set(topic, start);
+      }
     } catch (err) {
       throw new PubSubError(`SSUBSCRIBE ${topic} failed: ${(err as Error).message}`, 'WS_ERR_PUBSUB_UNAVAILABLE', topic, { cause: err });
+    }
+  }
+
+  private deliver(message: DeliveredMessage): void {
+    if (message.position !== undefined) this.last.set(message.topic, message.position);
+    try {
+      this.host?.deliver(message);
+    } catch (err) {
+      // Never into node-redis's reply parser: reported, and the next message is delivered.
+      this.host?.error(new PubSubError(`Delivering a message of ${JSON.stringify(message.topic)} failed: ${(err as Error).message}`, 'WS_ERR_PUBSUB_DELIVERY', message.topic, { cause: err }));
+    }
+  }
+
+  /**
+   * After the subscriber connection came back (re-subscribed): for each history topic, what
+   * was published since the last message delivered here is read from history and delivered,
+   * then the live messages held meanwhile that are newer. When history cannot say (Redis lost
+   * it, or it was trimmed), a WS_ERR_PUBSUB_HISTORY_LOST error says which topic has a gap.
+   */
+  private async catchUp(): Promise<void> {
+    if (this.holding.size === 0) return;
+    if (!this.pub.isReady) await new Promise<void>((resolve) => this.pub.once('ready', resolve));
+    for (const [topic, held] of [...this.holding]) {
+      const since = this.last.get(topic);
+      let upTo: HistoryPosition | undefined;
+      try {
+        if (since !== undefined) {
+          const result = await this.recover(topic, since);
+          if (result.recovered) {
+            for (const m of result.messages) this.deliver({ topic, data: m.data, binary: m.binary, position: { epoch: result.position.epoch, offset: m.offset } });
+            upTo = result.position;
+          } else {
+            this.host?.error(new PubSubError(`Messages of ${JSON.stringify(topic)} published while the Redis connection was down are not in its history`, 'WS_ERR_PUBSUB_HISTORY_LOST', topic));
+          }
+        }
+      } catch (err) {
+        this.host?.error(new PubSubError(`Catching up ${JSON.stringify(topic)} failed: ${(err as Error).message}`, 'WS_ERR_PUBSUB_UNAVAILABLE', topic, { cause: err }));
+      }
+      // Synchronously from here: nothing new is held between the flush and the release.
+      this.holding.delete(topic);
+      for (const m of held) {
+        if (upTo !== undefined && m.position !== undefined && m.position.epoch === upTo.epoch && compareOffsets(m.position.offset, upTo.offset) <= 0) continue;
+        this.deliver(m);
+      }
     }
   }
 
@@ -191,6 +251,8 @@ class RedisAdapter implements RedisPubSub {
     const listener = this.listeners.get(topic);
     if (listener === undefined) return;
     this.listeners.delete(topic);
+    this.last.delete(topic);
+    this.holding.delete(topic);
     if (this.closed) return;
     await this.sub.sUnsubscribe(this.channel(topic), listener, true);
   }

@@ -23,7 +23,8 @@ import { OPEN } from './ready-state';
 import { checkTopic, kReceivers, type Delivery, type Receiver, type TopicRegistry } from './topics';
 import { PreparedMessage } from './broadcast';
 import type { HistoryPosition } from './pubsub';
-import type { RecoverResult } from './redis-history';
+import { compareOffsets } from './redis-history';
+import type { RecoverResult } from './pubsub';
 import type { RawData } from './events';
 import type { WebSocket } from './websocket';
 
@@ -44,13 +45,6 @@ export function isTopicRequest(data: RawData | string, isBinary: boolean): boole
   if (isBinary) return false;
   if (typeof data === 'string') return data.startsWith('{"wscore":');
   return Buffer.isBuffer(data) && data.length >= PREFIX.length && data.subarray(0, PREFIX.length).equals(PREFIX);
-}
-
-/** Compares two stream ids `<ms>-<seq>` numerically. */
-export function compareOffsets(a: string, b: string): number {
-  const [am, as] = a.split('-').map(BigInt) as [bigint, bigint];
-  const [bm, bs] = b.split('-').map(BigInt) as [bigint, bigint];
-  return am !== bm ? (am < bm ? -1 : 1) : as === bs ? 0 : as < bs ? -1 : 1;
 }
 
 function envelope(topic: string, data: Uint8Array, binary: boolean, position: HistoryPosition | undefined): string {

@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createClient } from 'redis';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 
-import { PubSubError, redisPubSub, type RedisPubSub, type WebSocketServer } from '../../src/io';
+import { PubSubError, TopicClient, redisPubSub, type RedisPubSub, type WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
 import { startRedis, type RedisServer } from '../helpers/redis-server';
 import { cleanup, openClient, startServer } from './helpers';
@@ -19,9 +19,9 @@ afterEach(cleanup);
 
 const reconnect = { minDelay: 10, maxDelay: 100 };
 
-async function redisServer(url: string): Promise<{ wss: WebSocketServer; url: string; pubsub: RedisPubSub; errors: PubSubError[] }> {
-  const pubsub = redisPubSub({ url, reconnect });
-  const started = await startServer({ pubsub });
+async function redisServer(url: string, history = false, delays = reconnect): Promise<{ wss: WebSocketServer; url: string; pubsub: RedisPubSub; errors: PubSubError[] }> {
+  const pubsub = redisPubSub({ url, reconnect: delays, history });
+  const started = await startServer({ pubsub, topicRequests: true });
   const errors: PubSubError[] = [];
   started.wss.on('error', (err) => errors.push(err as PubSubError));
   await pubsub.ready;
@@ -87,5 +87,34 @@ describeWithPeer('redis-server', 'the Redis adapter when Redis dies and comes ba
     while (got.length < 21) await once(client, 'message');
     // Nothing was queued during the outage: 'during' never arrives, the rest in order.
     expect(got).toEqual(['before', ...Array.from({ length: 20 }, (_, i) => `after ${i}`)]);
+  });
+
+  it('with history, what was published while a subscriber connection was cut is caught up, once', async () => {
+    const a = await redisServer(redis.url, true);
+    // A slow reconnection: publishes land in the gap while b's subscriber connection is away.
+    const b = await redisServer(redis.url, true, { minDelay: 300, maxDelay: 300 });
+    const plain = await openClient(b.url);
+    b.wss.clients.forEach((ws) => ws.subscribe('gap'));
+    const viaRequest = await openClient(b.url);
+    const got = { plain: [] as string[], request: [] as string[] };
+    plain.on('message', (d) => got.plain.push((d as Buffer).toString()));
+    await new TopicClient(viaRequest).subscribe('gap', { onMessage: (d) => got.request.push(d.toString()) });
+    for (let i = 0; i < 20; i++) a.wss.publish('gap', `m${i}`);
+    while (got.plain.length < 20 || got.request.length < 20) await once(got.plain.length < 20 ? plain : viaRequest, 'message');
+    // Cut b's subscriber connection (Redis stays up), and publish while it is away.
+    const admin = createClient({ url: redis.url });
+    await admin.connect();
+    expect(Number(await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']))).toBe(1);
+    await admin.close();
+    for (let i = 20; i < 80; i++) a.wss.publish('gap', `m${i}`);
+    while (b.errors.length === 0) await tick();
+    for (let i = 80; i < 100; i++) a.wss.publish('gap', `m${i}`);
+    while (got.plain.length < 100 || got.request.length < 100) await once(got.plain.length < 100 ? plain : viaRequest, 'message');
+    const all = Array.from({ length: 100 }, (_, i) => `m${i}`);
+    expect(got).toEqual({ plain: all, request: all });
+    // Exactly once: nothing after a round trip.
+    plain.ping();
+    await once(plain, 'pong');
+    expect(got.plain).toHaveLength(100);
   });
 });

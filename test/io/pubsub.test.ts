@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { PubSubError, TopicClient, isTopicRequest, type BusMessage, type PubSubAdapter, type PubSubHost, type WebSocket, type WebSocketServer } from '../../src/io';
 import { busHeader, decodeBusMessage, encodeBusMessage } from '../../src/io/pubsub';
-import { compareOffsets } from '../../src/io/topic-requests';
+import { compareOffsets } from '../../src/io/redis-history';
 import { cleanup, nextMessage, openClient, startServer } from './helpers';
 
 afterEach(cleanup);
