@@ -105,7 +105,8 @@ export class PubSubError extends WebSocketError {
    * WS_ERR_PUBSUB_UNAVAILABLE (the bus is not connected or refused a command),
    * WS_ERR_PUBSUB_MISSING_DEPENDENCY (the optional client package is not installed),
    * WS_ERR_PUBSUB_CLOSED (the adapter was closed), WS_ERR_PUBSUB_BAD_MESSAGE (a bus message
-   * this version cannot read), WS_ERR_PUBSUB_DELIVERY (fanning a bus message out threw, e.g.
+   * this version cannot read), WS_ERR_PUBSUB_HISTORY_LOST (messages published while this
+   * process was cut off are not in history: its subscribers of `topic` missed some), WS_ERR_PUBSUB_DELIVERY (fanning a bus message out threw, e.g.
    * from an application listener).
    */
   readonly code: string;
