@@ -151,7 +151,7 @@ class RedisAdapter implements RedisPubSub {
   private lost(err: Error | undefined): void {
     if (this.closed || this.down) return;
     this.down = true;
-    this.host?.error(new PubSubError(`Redis connection lost, reconnecting: ${err?.message ?? 'closed'}`, 'WS_ERR_PUBSUB_UNAVAILABLE', undefined, { cause: err }));
+    this.host?.error(new PubSubError(`Redis unreachable, reconnecting: ${err?.message ?? 'closed'}`, 'WS_ERR_PUBSUB_UNAVAILABLE', undefined, { cause: err }));
   }
 
   start(host: PubSubHost): void {
@@ -199,6 +199,8 @@ class RedisAdapter implements RedisPubSub {
         if (this.listeners.get(topic) === listener && !this.last.has(topic)) this.last.set(topic, start);
       }
     } catch (err) {
+      // Destroyed by close() while waiting for Redis: nothing to report.
+      if (this.closed) return;
       throw new PubSubError(`SSUBSCRIBE ${topic} failed: ${(err as Error).message}`, 'WS_ERR_PUBSUB_UNAVAILABLE', topic, { cause: err });
     }
   }
@@ -254,7 +256,12 @@ class RedisAdapter implements RedisPubSub {
     this.last.delete(topic);
     this.holding.delete(topic);
     if (this.closed) return;
-    await this.sub.sUnsubscribe(this.channel(topic), listener, true);
+    try {
+      await this.sub.sUnsubscribe(this.channel(topic), listener, true);
+    } catch (err) {
+      if (this.closed) return;
+      throw new PubSubError(`SUNSUBSCRIBE ${topic} failed: ${(err as Error).message}`, 'WS_ERR_PUBSUB_UNAVAILABLE', topic, { cause: err });
+    }
   }
 
   /** Rejects unless the command connection is up: a publish is never queued. */

@@ -4,13 +4,15 @@
  * forwarded publishes, deliveries fanned out), and topic requests in one process.
  */
 import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { PubSubError, TopicClient, isTopicRequest, type BusMessage, type PubSubAdapter, type PubSubHost, type WebSocket, type WebSocketServer } from '../../src/io';
+import { PubSubError, TopicClient, WebSocketServer, isTopicRequest, redisPubSub, type BusMessage, type PubSubAdapter, type PubSubHost, type WebSocket } from '../../src/io';
 import { busHeader, decodeBusMessage, encodeBusMessage } from '../../src/io/pubsub';
 import { compareOffsets } from '../../src/io/redis-history';
-import { cleanup, nextMessage, openClient, startServer } from './helpers';
+import { freePort } from '../helpers/redis-server';
+import { cleanup, nextMessage, openClient, startServer, track } from './helpers';
 
 afterEach(cleanup);
 
@@ -117,6 +119,32 @@ describe('the adapter seam', () => {
     const [err] = await failed;
     expect(err).toBeInstanceOf(PubSubError);
     expect(err).toMatchObject({ code: 'WS_ERR_PUBSUB_UNAVAILABLE', topic: 'refused' });
+  });
+});
+
+describe('redisPubSub() with nothing listening at its URL', () => {
+  it('reports it once, rejects publishes, and closes without waiting or reporting more', async () => {
+    const pubsub = redisPubSub({ url: `redis://127.0.0.1:${await freePort()}`, reconnect: { minDelay: 10, maxDelay: 50 } });
+    // Listening first: once(wss, 'listening') would also take the first 'error', this one.
+    const wss = track(new WebSocketServer({ host: '127.0.0.1', port: 0, pubsub }));
+    const errors: PubSubError[] = [];
+    wss.on('error', (err) => errors.push(err as PubSubError));
+    while (wss.address() === null) await new Promise((resolve) => setTimeout(resolve, 5));
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    const [client, server] = await accept(wss, url);
+    server.subscribe('t');
+    while (errors.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    // Local subscribers still get it; the other processes cannot: rejected, reported.
+    expect(wss.publish('t', 'local only')).toBe(1);
+    expect((await nextMessage(client))[0].toString()).toBe('local only');
+    while (errors.length === 1) await new Promise((resolve) => setTimeout(resolve, 10));
+    client.close();
+    await wss.close();
+    expect(errors.map((e) => [e.code, e.topic])).toEqual([
+      ['WS_ERR_PUBSUB_UNAVAILABLE', undefined],
+      ['WS_ERR_PUBSUB_UNAVAILABLE', 't'],
+    ]);
+    expect(errors[0]!.message).toMatch(/^Redis unreachable, reconnecting: .*ECONNREFUSED/);
   });
 });
 
