@@ -113,6 +113,24 @@ describeWithPeer('redis-server', 'topics across processes through Redis', () => 
     expect(b.wss.topics.stats).toMatchObject({ published: 1, received: 3 });
   });
 
+  it('works with a client of the application ({ client }), which it leaves open', async () => {
+    const own = createClient({ url: redis.url });
+    const pubsub = redisPubSub({ client: own });
+    const { wss, url } = await startServer({ pubsub });
+    await pubsub.ready;
+    expect(own.isReady).toBe(true);
+    const [client] = await subscriber(wss, url, 'mine');
+    await untilShardSubscribers(redis.url, 'mine', 1);
+    const other = await redisServer(redis.url);
+    other.wss.publish('mine', Buffer.from([9, 0, 9]));
+    expect(await nextMessage(client)).toEqual([Buffer.from([9, 0, 9]), true]);
+    await wss.close();
+    // Its subscriber connection (a duplicate) is closed; the application's client is not.
+    await untilShardSubscribers(redis.url, 'mine', 0);
+    expect(own.isReady).toBe(true);
+    await own.close();
+  });
+
   it('rejects a publish when Redis is unreachable, and reports it on the server', async () => {
     const { wss, pubsub } = await redisServer(redis.url);
     await pubsub.close();
