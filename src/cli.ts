@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `wscore` command:
- * - `wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path P] [--verbose] [--stats]`
+ * - `wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast | --topic T] [--redis URL [--history N]] [--deflate] [--path P] [--verbose] [--stats]`
  * - `wscore connect URL [-H "Name: value"]... [-s subprotocol]... [--json] [--origin O] [-k]`
  *   interactive like wscat: typed lines are sent, messages printed; exits with the close code
  *   (1000 -> 0, 1001..1015 -> 1..15, anything else -> 1).
@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 
 import { backendName } from './backend';
 import { packageRoot } from './backend/native';
-import { WebSocketServer, connect, type WebSocket } from './io';
+import { PubSubError, WebSocketServer, connect, redisPubSub, type WebSocket } from './io';
 import { runBench } from './io/bench';
 
 const COMMAND_USAGE = {
@@ -26,6 +26,11 @@ const COMMAND_USAGE = {
       --host H       address to listen on (default 127.0.0.1)
       --echo         send each message back to its sender (default)
       --broadcast    send each message to every client
+      --topic T      a room: every client subscribes to topic T, each message is published to it
+      --redis URL    share topics with every server on this Redis (node-redis v5 needed;
+                     implies --topic chat unless --topic is given)
+      --history N    keep N messages per topic in Redis for recovery (with --redis); clients
+                     may subscribe themselves with topic requests (docs/scale-out.md)
       --deflate      negotiate permessage-deflate (RFC 7692)
       --path P       accept connections on this path only
       --verbose      log each connection as it opens and closes
@@ -45,7 +50,7 @@ const COMMAND_USAGE = {
 } as const;
 
 const USAGE = `usage:
-  wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast] [--deflate] [--path /] [--verbose] [--stats]
+  wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast | --topic T] [--redis URL [--history N]] [--deflate] [--path /] [--verbose] [--stats]
   wscore connect URL [-H "Name: value"]... [-s subprotocol]... [--json] [--origin O] [-k] [--no-deflate]
   wscore bench [--seconds 1]
   wscore --version
@@ -100,6 +105,9 @@ export async function serveCommand(args: string[], io: CliIO = processIO): Promi
       host: { type: 'string', default: '127.0.0.1' },
       echo: { type: 'boolean', default: false },
       broadcast: { type: 'boolean', default: false },
+      topic: { type: 'string' },
+      redis: { type: 'string' },
+      history: { type: 'string' },
       deflate: { type: 'boolean', default: false },
       path: { type: 'string' },
       verbose: { type: 'boolean', default: false },
@@ -107,11 +115,17 @@ export async function serveCommand(args: string[], io: CliIO = processIO): Promi
     },
     strict: true,
   });
-  if (values.echo && values.broadcast) throw new UsageError('--echo and --broadcast exclude each other');
+  const topic = values.topic ?? (values.redis !== undefined ? 'chat' : undefined);
+  if (Number(values.echo) + Number(values.broadcast) + Number(topic !== undefined) > 1) throw new UsageError('--echo, --broadcast and --topic/--redis exclude each other');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`invalid port ${values.port}`);
-  const mode = values.broadcast ? 'broadcast' : 'echo';
-  const wss = new WebSocketServer({ port, host: values.host, perMessageDeflate: values.deflate, path: values.path });
+  const history = values.history === undefined ? undefined : Number(values.history);
+  if (history !== undefined && (values.redis === undefined || !Number.isInteger(history) || history < 1)) throw new UsageError('--history takes a positive count, with --redis');
+  const mode = topic !== undefined ? 'topic' : values.broadcast ? 'broadcast' : 'echo';
+  const pubsub = values.redis === undefined ? undefined : redisPubSub({ url: values.redis, history: history === undefined ? false : { maxLength: history } });
+  const wss = new WebSocketServer({ port, host: values.host, perMessageDeflate: values.deflate, path: values.path, pubsub });
+  // Redis outages and failed publishes: one line each, the server keeps serving.
+  if (pubsub !== undefined) wss.on('error', (err) => void (err instanceof PubSubError && io.stderr.write(`wscore serve: ${err.message}\n`)));
   wss.on('connection', (ws, req) => {
     ws.on('error', () => undefined);
     if (values.verbose) {
@@ -119,7 +133,12 @@ export async function serveCommand(args: string[], io: CliIO = processIO): Promi
       io.stdout.write(`open ${peer} ${req.url ?? '/'}${ws.protocol ? ` (subprotocol ${ws.protocol})` : ''}\n`);
       ws.on('close', (code, reason) => io.stdout.write(`close ${peer} ${code}${reason.length > 0 ? ` ${reason.toString()}` : ''}\n`));
     }
-    if (mode === 'echo') ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+    if (mode === 'topic') {
+      ws.subscribe(topic!);
+      ws.on('message', (data, isBinary) => {
+        if (history === undefined || !wss.handleTopicRequest(ws, data, isBinary)) wss.publish(topic!, data as Buffer, { binary: isBinary });
+      });
+    } else if (mode === 'echo') ws.on('message', (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
     else ws.on('message', (data, isBinary) => wss.broadcast(data as Buffer, { binary: isBinary }));
   });
   await new Promise<void>((resolve, reject) => {
@@ -138,7 +157,7 @@ export async function serveCommand(args: string[], io: CliIO = processIO): Promi
   const actual = addr !== null && typeof addr === 'object' ? addr.port : port;
   const host = values.host.includes(':') ? `[${values.host}]` : values.host;
   io.stdout.write(
-    `wscore ${mode} server listening on ws://${host}:${actual}${values.path ?? '/'} (backend: ${backendName}${values.deflate ? ', permessage-deflate' : ''})\n`,
+    `wscore ${mode} server listening on ws://${host}:${actual}${values.path ?? '/'} (backend: ${backendName}${values.deflate ? ', permessage-deflate' : ''}${topic !== undefined ? `, topic ${topic}` : ''}${values.redis !== undefined ? `, redis ${values.redis}` : ''})\n`,
   );
   if (values.stats) {
     // One `name=value` line per second (docs/diagnostics.md lists the counters).

@@ -67,3 +67,28 @@ export const DEFAULT_RECONNECT_BACKOFF = Object.freeze({ initialDelay: 5000, min
 
 /** Default bytes of send() a reconnecting WebSocket keeps while disconnected: none. */
 export const DEFAULT_RECONNECT_SEND_BUFFER = 0;
+
+/**
+ * Default history kept per topic by the Redis pub/sub adapter when history is on: about
+ * 1,000 messages (`XADD MAXLEN ~ 1000`: Redis trims whole stream nodes, so a few more may stay).
+ */
+export const DEFAULT_PUBSUB_HISTORY_LENGTH = 1000;
+
+/** Default first delay before reconnecting to the pub/sub bus (Redis): 50 ms, doubling... */
+export const DEFAULT_PUBSUB_RECONNECT_MIN_DELAY = 50;
+
+/** ...up to 2 s between attempts (with jitter), for as long as the bus is unreachable. */
+export const DEFAULT_PUBSUB_RECONNECT_MAX_DELAY = 2000;
+
+/**
+ * Default most live messages held for one connection while its history is being read (a
+ * topic request with `since`): 10,000; past it the connection is closed with 1013 (try
+ * again later) rather than buffering without bound.
+ */
+export const DEFAULT_TOPIC_RECOVERY_BUFFER = 10_000;
+
+/**
+ * Default most topics one connection may subscribe itself to with topic requests: 1,000
+ * (each may cost a Redis subscription); past it the request gets an error answer.
+ */
+export const DEFAULT_TOPIC_REQUESTS_MAX_TOPICS = 1000;

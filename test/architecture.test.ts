@@ -118,6 +118,7 @@ describe('architecture of src/', () => {
       'io/server-options.ts',
       'io/server-upgrade.ts',
       'io/server-handshake.ts',
+      'io/server-binding.ts',
       'io/stream.ts',
       // The client's way to the server before the handshake: proxy tunnels (CONNECT, SOCKS5).
       'io/proxy.ts',

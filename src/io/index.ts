@@ -35,8 +35,13 @@ export { isRetryable, type ReconnectOptions } from './reconnect-policy';
 export type { ProxyOption } from './proxy';
 export { PreparedMessage, type PublishOptions } from './broadcast';
 export type { BroadcastOptions } from './server-options';
-export { TopicRegistry, MAX_TOPIC_LENGTH, type TopicStats } from './topics';
+export { TopicRegistry, type TopicStats } from './topics';
+export { MAX_TOPIC_LENGTH } from './topic-membership';
 export { ConnectionClosedError, type ReceivedMessage } from './message-queue';
+export { PubSubError, type PubSubAdapter, type PubSubHost, type BusMessage, type HistoryPosition, type RecoverResult, type HistoryEntry } from './pubsub';
+export { redisPubSub, type RedisPubSub, type RedisPubSubOptions, type RedisClientLike } from './redis-pubsub';
+export { handleTopicRequest, isTopicRequest, type TopicRequestOptions } from './topic-requests';
+export { TopicClient, TopicRequestError, type Subscribed, type TopicSocket, type TopicSubscribeOptions } from './topic-client';
 export {
   ConnectError,
   ConnectionFailedError,

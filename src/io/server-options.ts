@@ -7,6 +7,8 @@ import type { Duplex } from 'node:stream';
 
 import type { PublishOptions } from './broadcast';
 import type { PerMessageDeflateOptions } from './deflate-glue';
+import type { PubSubAdapter } from './pubsub';
+import type { TopicRequestOptions } from './topic-requests';
 import type { WebSocketOptions } from './options';
 import type { VerifyClientAsync, VerifyClientSync } from './server-upgrade';
 import type { WebSocket } from './websocket';
@@ -50,6 +52,18 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   maxHeaderSize?: number;
   /** The class to instantiate for connections (a subclass of WebSocket). */
   WebSocket?: T;
+  /**
+   * Carry topics across processes through this adapter (e.g. `redisPubSub({ url })`); one
+   * adapter per server. Default: topics stay in this process. See docs/scale-out.md.
+   */
+  pubsub?: PubSubAdapter;
+  /**
+   * Let clients subscribe themselves, with recovery, through JSON text messages starting
+   * `{"wscore":` (the contract: docs/scale-out.md; the wscore client side: TopicClient).
+   * Such messages still reach the application's 'message' listeners (isTopicRequest() tells
+   * them apart). Default false: no message is looked at.
+   */
+  topicRequests?: boolean | TopicRequestOptions;
 }
 
 /** The events of a {@link WebSocketServer} whose connections are `W`s. */

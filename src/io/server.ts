@@ -5,7 +5,7 @@
  * resolves when they are all closed, and broadcast() of a message framed once.
  */
 import { EventEmitter } from 'node:events';
-import * as http from 'node:http';
+import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -14,6 +14,7 @@ import { attachCounters, serverStats, serverUpgrade, ServerCounters, type WebSoc
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
 import { PreparedMessage, type PublishOptions } from './broadcast';
 import { NodeStreamTransport } from './node-stream-transport';
+import { bindUpgrades, listenStandalone } from './server-binding';
 import { connectionSettings, type WebSocketOptions } from './options';
 import type { BroadcastOptions, ServerOptions, WebSocketServerEventMap } from './server-options';
 import {
@@ -26,9 +27,12 @@ import {
   type VerifyClientSync,
 } from './server-upgrade';
 import type { SendData } from './send-data';
-import { armHandshakeTimer, beginHandshake, endHandshake, type HandshakeSocket, inHandshake, wasUpgraded } from './server-handshake';
+import { beginHandshake, endHandshake, type HandshakeSocket, wasUpgraded } from './server-handshake';
 import { kServer } from './topic-membership';
 import { TopicRegistry } from './topics';
+import type { PubSubAdapter, PubSubError } from './pubsub';
+import { handleTopicRequest } from './topic-requests';
+import type { RawData } from './events';
 import { kConnection } from './transport-connection';
 import { WebSocket } from './websocket';
 
@@ -40,13 +44,13 @@ const CLOSING = 1;
 const CLOSED = 2;
 
 type ServedWebSocket = WebSocket & { [kServer]?: WebSocketServer };
-/** Marks a WebSocketServer's 'upgrade' listener on an http server, with its server. */
-const kOwner = Symbol('wscore.upgradeOwner');
-type UpgradeListener = ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => void) & { [kOwner]?: WebSocketServer };
 
 // Shared by every connection (no closure per connection: see ./server-handshake.ts).
 function onClientClose(this: ServedWebSocket): void {
   this[kServer]?.forgetClient(this);
+}
+function onTopicRequest(this: ServedWebSocket, data: RawData, isBinary: boolean): void {
+  this[kServer]?.handleTopicRequest(this, data, isBinary);
 }
 
 /**
@@ -62,6 +66,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   readonly options: Readonly<ServerOptions<T>>;
   /** The topics of this server's connections (ws.subscribe(), publish()): ./topics.ts. */
   readonly topics = new TopicRegistry();
+  /** The `pubsub` option's adapter (closed by close()), or null. */
+  readonly pubsub: PubSubAdapter | null;
   private readonly all = new Set<WebSocket>();
   private readonly handshakes = new Set<Duplex>();
   private server: http.Server | https.Server | null = null;
@@ -86,57 +92,31 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.clients = (options.clientTracking === false ? undefined : new Set()) as Set<InstanceType<T>>;
     this.WebSocketClass = options.WebSocket ?? (WebSocket as T);
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.pubsub = options.pubsub ?? null;
+    if (this.pubsub !== null) this.topics.attach(this.pubsub, (err) => this.pubsubFailed(err));
     this.maxPayload = connectionSettings(options).maxPayload;
     const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
     // Frozen: every connection then shares one checked ConnectionSettings (connectionSettings).
     this.connectionOptions = Object.freeze({ maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs });
     this.ownServer = options.port !== undefined;
     if (options.port !== undefined) {
-      const server = http.createServer({ maxHeaderSize: options.maxHeaderSize ?? 16384 }, (_req, res) => {
-        // A plain HTTP request to a WebSocket-only server (RFC 7231 §6.5.15).
-        const body = http.STATUS_CODES[426]!;
-        res.writeHead(426, { 'Content-Length': body.length, 'Content-Type': 'text/plain', Upgrade: 'websocket', Connection: 'close' });
-        res.end(body);
-      });
-      server.on('clientError', (err: Error & { code?: string }, socket: Duplex) => {
-        // Malformed or oversized heads: 431 when the head is too large, else 400; no crash.
-        const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'HPE_REQUEST_TIMEOUT' ? 408 : 400;
-        abortHandshake(socket, code);
-      });
-      server.on('connection', (socket: Duplex) => armHandshakeTimer(socket, this.handshakeTimeout));
-      server.listen(options.port, options.host, options.backlog, callback);
-      this.server = server;
+      this.server = listenStandalone(options, this.handshakeTimeout, callback);
     } else if (options.server !== undefined) {
       this.server = options.server;
     }
     if (this.server !== null) {
-      const server = this.server;
-      const onListening = (): void => {
-        this.emit('listening');
-      };
-      const onError = (err: Error): void => {
-        this.emit('error', err);
-      };
-      const onUpgrade: UpgradeListener = (req, socket, head) => {
-        // Attached to a shared server, a request for another path is left to the listener it
-        // is for (another WebSocketServer whose path it is, or the application's own).
-        // When no one else wants it, it is refused with 400 (as ws does), never left hanging.
-        if (!this.ownServer && !this.shouldHandle(req)) {
-          if (inHandshake(socket) || socket.destroyed) return;
-          const others = server.listeners('upgrade') as UpgradeListener[];
-          if (others.some((l) => l !== onUpgrade && (l[kOwner] === undefined || l[kOwner].shouldHandle(req)))) return;
-        }
-        this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request));
-      };
-      onUpgrade[kOwner] = this;
-      server.on('listening', onListening);
-      server.on('error', onError);
-      server.on('upgrade', onUpgrade);
-      this.unbind.push(() => {
-        server.removeListener('listening', onListening);
-        server.removeListener('error', onError);
-        server.removeListener('upgrade', onUpgrade);
-      });
+      this.unbind.push(
+        bindUpgrades(
+          {
+            shouldHandle: (req) => this.shouldHandle(req),
+            upgrade: (req, socket, head) => this.handleUpgrade(req, socket, head, (ws, request) => this.emit('connection', ws, request)),
+            listening: () => this.emit('listening'),
+            error: (err) => this.emit('error', err),
+          },
+          this.server,
+          this.ownServer,
+        ),
+      );
     }
   }
 
@@ -300,6 +280,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.clients?.add(ws);
     (ws as ServedWebSocket)[kServer] = this;
     ws.on('close', onClientClose);
+    // Before the application's listeners: a subscribe is in place when its 'message' runs.
+    if (this.options.topicRequests) ws.on('message', onTopicRequest);
     // The 101 and whatever the connection handler sends leave in one write.
     connection.cork();
     connection.sendPreamble(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
@@ -349,6 +331,25 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   }
 
   /**
+   * Handles `data` if it is a topic request (`{"wscore":...}`, docs/scale-out.md) from `ws`
+   * and returns true; else returns false. Called for every message with the `topicRequests`
+   * option; callable by hand without it (e.g. after an application-level check).
+   */
+  handleTopicRequest(ws: WebSocket, data: RawData | string, isBinary: boolean): boolean {
+    const options = this.options.topicRequests;
+    return handleTopicRequest(this.topics, ws, data, isBinary, typeof options === 'object' ? options : {});
+  }
+
+  /**
+   * A pub/sub failure (a publish not sent, the bus lost): the server's 'error' event when
+   * listened to, else a process warning (loud on stderr, yet not fatal to every connection).
+   */
+  private pubsubFailed(err: PubSubError): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+    else process.emitWarning(err);
+  }
+
+  /**
    * Stops accepting connections, sends 1001 (going away) to every client, and resolves when
    * all of them are closed and the server (when it created one) is closed. Emits 'close'.
    */
@@ -377,7 +378,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
         waits.push(new Promise<void>((resolve) => server.close(() => resolve())));
         server.closeIdleConnections?.();
       }
-      this.closing = Promise.all(waits).then(() => {
+      const pubsub = this.pubsub;
+      // The adapter closes after the clients: their last unsubscribes go out first.
+      this.closing = Promise.all(waits).then(async () => {
+        if (pubsub !== null) await pubsub.close();
         this.state = CLOSED;
         this.emit('close');
       });

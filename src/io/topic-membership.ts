@@ -18,6 +18,11 @@ export const MAX_TOPIC_LENGTH = 256;
 export const kServer: unique symbol = Symbol('wscore.server');
 /** A connection's own topics; absent until its first subscribe, undefined once it has none. */
 export const kTopics: unique symbol = Symbol('wscore.topics');
+/**
+ * Per topic, a connection's own way of receiving it instead of the plain frame: set by the
+ * topic requests protocol (./topic-requests.ts), which wraps messages with their offset.
+ */
+export const kReceivers: unique symbol = Symbol('wscore.topicReceivers');
 
 /**
  * The registry, as a connection reaches it through its server (TopicRegistry, whose

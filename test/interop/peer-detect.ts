@@ -19,7 +19,7 @@ export const TINYPROXY = '/usr/bin/tinyproxy';
 export const DANTED = '/usr/sbin/danted';
 
 /** The peers, by their Debian package name. */
-export const PEERS = ['python3-websockets', 'python3-wsproto', 'python3-websocket', 'chromium', 'openssl', 'build-essential', 'tinyproxy', 'dante-server'] as const;
+export const PEERS = ['python3-websockets', 'python3-wsproto', 'python3-websocket', 'chromium', 'openssl', 'build-essential', 'tinyproxy', 'dante-server', 'redis-server'] as const;
 export type PeerName = (typeof PEERS)[number];
 
 /** Where the peers are looked for (tests of this module point it elsewhere). */
@@ -61,6 +61,7 @@ export function whyMissing(peer: PeerName, where: PeerPlaces = HERE): string | n
     const lacking = ['g++', 'make', 'python3'].filter((cmd) => !onPath(cmd, ['--version'], where.path));
     return lacking.length > 0 ? `zlib-sync is not built, and ${lacking.join(', ')} (to build it) not on PATH` : null;
   }
+  if (peer === 'redis-server') return onPath('redis-server', ['--version'], where.path) ? null : 'redis-server is not on PATH';
   return onPath('openssl', ['version'], where.path) ? null : 'openssl is not on PATH';
 }
 

@@ -24,6 +24,8 @@ describe('peer detection', () => {
     expect(whyMissing('python3-wsproto', nowhere)).toMatch(/cannot run/);
     expect(whyMissing('chromium', nowhere)).toBe('/nonexistent/chromium is missing');
     expect(whyMissing('openssl', nowhere)).toBe('openssl is not on PATH');
+    expect(whyMissing('redis-server', nowhere)).toBe('redis-server is not on PATH');
+    expect(peerGate('redis-server', { WSCORE_REQUIRE_PEERS: '1' }, nowhere)).toEqual({ skip: false, missing: 'redis-server is not on PATH' });
   });
 
   it('reports an interpreter that cannot import the module', () => {
