@@ -60,3 +60,23 @@ it('README: server and client, async style', async () => {
   expect(await ws.closed).toEqual({ code: 1005, reason: '' });
   await server.close();
 });
+
+it('README: topics, one process', async () => {
+  const wss = track(new WebSocketServer({ port: 0, host: '127.0.0.1' }));
+  await once(wss, 'listening');
+  wss.on('connection', (ws) => {
+    ws.subscribe('room/42');
+    ws.on('message', (data, isBinary) => wss.publish('room/42', data, { binary: isBinary }));
+  });
+  const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+  const alice = track(new WebSocket(url));
+  const bob = track(new WebSocket(url));
+  await Promise.all([once(alice, 'open'), once(bob, 'open')]);
+  // Both are subscribed once the server ran its 'connection' listener for each.
+  while (wss.topics.subscriberCount('room/42') < 2) await new Promise((resolve) => setImmediate(resolve));
+  const heard = once(bob, 'message') as Promise<[Buffer, boolean]>;
+  const echoed = once(alice, 'message') as Promise<[Buffer, boolean]>;
+  alice.send('hi room');
+  const [[toBob, bobBinary], [toAlice]] = await Promise.all([heard, echoed]);
+  expect([toBob.toString(), bobBinary, toAlice.toString()]).toEqual(['hi room', false, 'hi room']);
+});
