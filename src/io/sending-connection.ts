@@ -115,6 +115,15 @@ export abstract class SendingConnection implements FlushListener {
     return this.sender.queuedBytes + this.transport!.bufferedBytes;
   }
 
+  /**
+   * Whether queueing `bytes` more would take the backlog past maxBufferedAmount — the rule
+   * by which a send closes a slow peer (see afterSend), asked before sending instead.
+   */
+  wouldOverflow(bytes: number): boolean {
+    const backlog = this.wireBacklog;
+    return backlog > 0 && backlog + bytes > this.options.maxBufferedAmount;
+  }
+
   /** Whether a message may be sent now: OPEN and no close frame sent (§7.1.2). */
   get canSend(): boolean {
     return this.readyState === OPEN && !this.closeFrameSent;

@@ -64,6 +64,13 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
    * them apart). Default false: no message is looked at.
    */
   topicRequests?: boolean | TopicRequestOptions;
+  /**
+   * A subscriber whose queue a publish would take past `maxBufferedAmount`: 'close' it with
+   * 1008 (default, as any send) or 'skip' it for that message (it stays open; counted in
+   * `wss.topics.stats.overflowed`). Market data wants 'skip' (the next tick replaces the
+   * missed one); a chat wants 'close' (the client reconnects and recovers).
+   */
+  slowSubscribers?: 'close' | 'skip';
 }
 
 /** The events of a {@link WebSocketServer} whose connections are `W`s. */

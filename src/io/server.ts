@@ -92,6 +92,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.clients = (options.clientTracking === false ? undefined : new Set()) as Set<InstanceType<T>>;
     this.WebSocketClass = options.WebSocket ?? (WebSocket as T);
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    if (options.slowSubscribers !== undefined && options.slowSubscribers !== 'close' && options.slowSubscribers !== 'skip') {
+      throw new TypeError(`slowSubscribers must be 'close' or 'skip', got ${String(options.slowSubscribers)}`);
+    }
+    this.topics.slowSubscribers = options.slowSubscribers ?? 'close';
     this.pubsub = options.pubsub ?? null;
     if (this.pubsub !== null) this.topics.attach(this.pubsub, (err) => this.pubsubFailed(err));
     this.maxPayload = connectionSettings(options).maxPayload;

@@ -39,6 +39,11 @@ export interface TopicStats {
   skipped: number;
   /** Subscribers closed with 1008 by a publish: it took their queue past maxBufferedAmount. */
   closed: number;
+  /**
+   * Subscribers a message was not queued to because it would have taken their queue past
+   * maxBufferedAmount (`slowSubscribers: 'skip'`); they stay open and miss that message.
+   */
+  overflowed: number;
   /** Messages from other processes, through the pub/sub adapter (`pubsub` option). */
   received: number;
 }
@@ -47,7 +52,13 @@ export interface TopicStats {
 export class TopicRegistry {
   private readonly subscribers = new Map<string, Set<WebSocket>>();
   /** Read-only to callers; the counters are reset only with the server. */
-  readonly stats: Readonly<TopicStats> = { published: 0, delivered: 0, skipped: 0, closed: 0, received: 0 };
+  readonly stats: Readonly<TopicStats> = { published: 0, delivered: 0, skipped: 0, closed: 0, overflowed: 0, received: 0 };
+  /**
+   * What a publish does to a subscriber that does not read fast enough (its queue would go
+   * past maxBufferedAmount): 'close' it (1008, the policy of every send) or 'skip' it for
+   * this message. The server's `slowSubscribers` option.
+   */
+  slowSubscribers: 'close' | 'skip' = 'close';
   /** The bus to other processes (./pubsub.ts), null for in-process topics only. */
   private bus: PubSubAdapter | null = null;
   private busError: (err: unknown) => void = () => undefined;
@@ -220,6 +231,11 @@ export class TopicRegistry {
       }
       // Built on the first open subscriber: a topic of closing sockets costs no framing.
       message ??= new PreparedMessage(data as SendData, options);
+      // The plain frame's size stands for the compressed one: a bound, not an exact count.
+      if (this.slowSubscribers === 'skip' && connection.wouldOverflow(message.frame.length)) {
+        stats.overflowed++;
+        continue;
+      }
       const receiver = (ws as Subscriber)[kReceivers]?.get(topic);
       if (receiver === undefined) message.sendTo(ws);
       else receiver(ws, (delivery ??= { topic, message, position }));

@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { MAX_TOPIC_LENGTH, PreparedMessage, WebSocket, type WebSocketServer } from '../../src/io';
+import { MAX_TOPIC_LENGTH, PreparedMessage, WebSocket, WebSocketServer as WebSocketServerClass, type WebSocketServer } from '../../src/io';
 import { NodeStreamTransport } from '../../src/io/node-stream-transport';
 import { kConnection } from '../../src/io/transport-connection';
 import { cleanup, nextMessage, openClient, startServer } from './helpers';
@@ -232,6 +232,47 @@ describe('topics', () => {
     expect(wss.topics.subscriberCount('t')).toBe(1);
     await both;
     expect(received[1]!.equals(Buffer.alloc(3000, 1))).toBe(true);
+  });
+
+  it("slowSubscribers: 'skip' passes over a subscriber past maxBufferedAmount, keeps it open and counts it", async () => {
+    const { wss, url } = await startServer({ maxBufferedAmount: 4096, slowSubscribers: 'skip' });
+    const pairs = await connectMany(wss, url, 2);
+    const [[slowClient, slow], [fast, s1]] = pairs as [[WebSocket, WebSocket], [WebSocket, WebSocket]];
+    slow.subscribe('t');
+    s1.subscribe('t');
+    const errors: Error[] = [];
+    slow.on('error', (err) => errors.push(err));
+    // A peer that does not read: its bytes stay queued (held by corking its sender).
+    slow[kConnection].cork();
+    const slowGot: Buffer[] = [];
+    slowClient.on('message', (data) => slowGot.push(data as Buffer));
+    const fastGot: Buffer[] = [];
+    const three = new Promise<void>((resolve) =>
+      fast.on('message', (data) => {
+        fastGot.push(data as Buffer);
+        if (fastGot.length === 3) resolve();
+      }),
+    );
+    expect(wss.publish('t', Buffer.alloc(3000, 1))).toBe(2);
+    // Would take the slow one's queue to ~6 KiB > 4 KiB: skipped, not closed.
+    expect(wss.publish('t', Buffer.alloc(3000, 2))).toBe(1);
+    expect(wss.publish('t', Buffer.alloc(3000, 3))).toBe(1);
+    expect(wss.topics.stats).toMatchObject({ closed: 0, overflowed: 2, delivered: 4 });
+    expect(slow.readyState).toBe(WebSocket.OPEN);
+    await three;
+    // Once it reads again, the slow subscriber gets what was queued for it, and later publishes.
+    slow[kConnection].uncork();
+    const later = nextMessage(slowClient);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(wss.publish('t', Buffer.alloc(10, 4))).toBe(2);
+    await later;
+    while (slowGot.length < 2) await new Promise((resolve) => setImmediate(resolve));
+    expect(slowGot.map((b) => b[0])).toEqual([1, 4]);
+    expect(errors).toEqual([]);
+  });
+
+  it('slowSubscribers must be close or skip', () => {
+    expect(() => new WebSocketServerClass({ noServer: true, slowSubscribers: 'drop' as 'skip' })).toThrow(TypeError);
   });
 
   it('rejects bad topic names with TypeError or RangeError', async () => {
