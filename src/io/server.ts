@@ -6,6 +6,7 @@
  */
 import { EventEmitter } from 'node:events';
 import * as http from 'node:http';
+import type * as http2 from 'node:http2';
 import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -15,11 +16,12 @@ import type { PerMessageDeflateOptions } from './deflate-glue';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
 import { coreOptions, type ConnectionOptions } from './options';
 import { PreparedMessage, type BroadcastOptions } from './broadcast';
+import { attachHttp2, HTTP2, http2Request, isHttp2Server, type AnyHttp2Server } from './http2-upgrade';
 import {
   abortHandshake,
-  acceptLines,
   HandshakeRefusal,
-  planUpgrade,
+  HTTP11,
+  type HandshakeDialect,
   type UpgradePlan,
   type VerifyClientAsync,
   type VerifyClientSync,
@@ -41,8 +43,11 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   host?: string;
   /** Standalone: the listen backlog. */
   backlog?: number;
-  /** Attach to this http or https server (its 'upgrade' events). */
-  server?: http.Server | https.Server;
+  /**
+   * Attach to this http, https or http2 server (its 'upgrade' events; on an http2 server
+   * also its RFC 8441 extended CONNECT streams: docs/http2.md).
+   */
+  server?: http.Server | https.Server | AnyHttp2Server;
   /** Create no server: call handleUpgrade() yourself. */
   noServer?: boolean;
   /** Accept only this URL path (without the query). */
@@ -78,6 +83,7 @@ export interface WebSocketServerEventMap<W extends WebSocket = WebSocket> {
   wsClientError: [error: Error, socket: Duplex, request: http.IncomingMessage];
 }
 
+const EMPTY_HEAD = Buffer.alloc(0);
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
@@ -173,7 +179,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       server.listen(options.port, options.host, options.backlog, callback);
       this.server = server;
     } else if (options.server !== undefined) {
-      this.server = options.server;
+      // An http2 server offers what is used here (listen events, 'upgrade' with allowHTTP1,
+      // address()) under the same names.
+      this.server = options.server as http.Server;
+      if (isHttp2Server(options.server)) this.unbind.push(attachHttp2(options.server, this));
     }
     if (this.server !== null) {
       const server = this.server;
@@ -253,6 +262,36 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     head: Buffer,
     cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
   ): void {
+    this.runHandshake(HTTP11, req, socket, head, cb);
+  }
+
+  /**
+   * Completes an RFC 8441 extended CONNECT (`:protocol websocket`) on an HTTP/2 stream, as
+   * handleUpgrade() does an HTTP/1.1 upgrade: for `noServer` users, from an http2 server's
+   * 'stream' event (created with `settings: { enableConnectProtocol: true }`). Refusals are
+   * answered on the stream (400, 401, 426, ...). The request given to `cb` is an
+   * `http2.Http2ServerRequest` (`httpVersion` '2.0', `stream`), typed as IncomingMessage.
+   */
+  handleStream(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
+  ): void {
+    this.runHandshake(HTTP2, http2Request(stream, headers), stream, EMPTY_HEAD, cb);
+  }
+
+  /** @internal A server attached to an http2 server got an extended CONNECT for it. */
+  handleStreamRequest(stream: http2.ServerHttp2Stream, req: http.IncomingMessage): void {
+    this.runHandshake(HTTP2, req, stream, EMPTY_HEAD, (ws, request) => this.emit('connection', ws, request));
+  }
+
+  private runHandshake(
+    dialect: HandshakeDialect,
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
+  ): void {
     const s = socket as TimedSocket;
     s.on('error', onHandshakeSocketError);
     this.armHandshakeTimer(s);
@@ -260,23 +299,23 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     watchHandshakeClose(s);
     s[kHandshakeServer] = this;
     if (!this.shouldHandle(req)) {
-      this.refuse(s, req, new HandshakeRefusal(400, 'Bad Request: wrong path'));
+      this.refuse(dialect, s, req, new HandshakeRefusal(400, 'Bad Request: wrong path'));
       return;
     }
     let plan: UpgradePlan;
     try {
-      plan = planUpgrade(req, {
+      plan = dialect.plan(req, {
         perMessageDeflate: this.options.perMessageDeflate ? (this.options.perMessageDeflate === true ? {} : this.options.perMessageDeflate) : false,
         maxPayload: this.maxPayload,
         maxHeaderCount: this.options.maxHeaderCount ?? 100,
       });
     } catch (err) {
-      this.refuse(s, req, err instanceof HandshakeRefusal ? err : new HandshakeRefusal(400, String(err)));
+      this.refuse(dialect, s, req, err instanceof HandshakeRefusal ? err : new HandshakeRefusal(400, String(err)));
       return;
     }
     const verify = this.options.verifyClient;
     if (verify === undefined) {
-      this.completeUpgrade(plan, req, s, head, cb);
+      this.completeUpgrade(dialect, plan, req, s, head, cb);
       return;
     }
     const info = {
@@ -289,25 +328,25 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
         (verify as VerifyClientAsync)(info, (verified, code, message, headers) => {
           if (!verified) {
             plan.deflate?.dispose?.();
-            abortHandshake(s, code ?? 401, message, headers);
+            dialect.refuse(s, code ?? 401, message, headers);
             return;
           }
-          this.completeUpgrade(plan, req, s, head, cb);
+          this.completeUpgrade(dialect, plan, req, s, head, cb);
         });
         return;
       }
       if (!(verify as VerifyClientSync)(info)) {
         plan.deflate?.dispose?.();
-        abortHandshake(s, 401);
+        dialect.refuse(s, 401);
         return;
       }
     } catch (err) {
       plan.deflate?.dispose?.();
-      abortHandshake(s, 500);
+      dialect.refuse(s, 500);
       this.handlerError(err);
       return;
     }
-    this.completeUpgrade(plan, req, s, head, cb);
+    this.completeUpgrade(dialect, plan, req, s, head, cb);
   }
 
   /**
@@ -322,16 +361,17 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     else process.emitWarning(e);
   }
 
-  private refuse(socket: Duplex, req: http.IncomingMessage, refusal: HandshakeRefusal): void {
+  private refuse(dialect: HandshakeDialect, socket: Duplex, req: http.IncomingMessage, refusal: HandshakeRefusal): void {
     if (this.listenerCount('wsClientError') > 0) {
       const err = Object.assign(new Error(refusal.message), { statusCode: refusal.statusCode });
       this.emit('wsClientError', err, socket, req);
       return;
     }
-    abortHandshake(socket, refusal.statusCode, refusal.message, refusal.headers);
+    dialect.refuse(socket, refusal.statusCode, refusal.message, refusal.headers);
   }
 
   private completeUpgrade(
+    dialect: HandshakeDialect,
     plan: UpgradePlan,
     req: http.IncomingMessage,
     socket: TimedSocket,
@@ -346,7 +386,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     if (socket[kUpgraded]) throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     if (this.state !== RUNNING) {
       plan.deflate?.dispose?.();
-      abortHandshake(socket, 503);
+      dialect.refuse(socket, 503);
       return;
     }
     socket[kUpgraded] = true;
@@ -359,14 +399,24 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       }
       // Throws if handleProtocols answered something that is not a token (a value with CR/LF
       // would otherwise inject header lines): the request fails with 500, the server lives.
-      lines = acceptLines(plan, protocol);
+      lines = dialect.acceptLines(plan, protocol);
     } catch (err) {
       plan.deflate?.dispose?.();
-      abortHandshake(socket, 500);
+      dialect.refuse(socket, 500);
       this.handlerError(err);
       return;
     }
     this.emit('headers', lines, req);
+    let response: Buffer | null;
+    try {
+      response = dialect.accept(socket, lines);
+    } catch {
+      // The stream or session went away between the checks above and the response: a
+      // network event, like a socket that closes during the handshake.
+      plan.deflate?.dispose?.();
+      socket.destroy();
+      return;
+    }
     socket[kTimer]?.cancel();
     this.handshakes.delete(socket);
     socket.removeListener('error', onHandshakeSocketError);
@@ -387,7 +437,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     // The 101 and whatever the connection handler sends leave in one write.
     const sender = core.sender!;
     sender.cork();
-    sender.push(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
+    if (response !== null) sender.push(response);
     try {
       cb(ws, req);
     } catch (err) {
