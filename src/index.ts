@@ -20,6 +20,7 @@ export {
   NotOpenError,
   ConnectionRefusedError,
   DNSError,
+  ExtendedConnectUnsupportedError,
   HandshakeTimeoutError,
   InvalidServerHandshakeError,
   InvalidStatusError,
@@ -75,6 +76,8 @@ export * as http11 from './http11';
 // The opening handshake and the extension framework, with permessage-deflate.
 export * from './handshake';
 export * from './handshake-headers';
+// WebSocket over HTTP/2 (RFC 8441): the extended CONNECT, sans-IO.
+export * from './handshake-h2';
 export * from './extensions';
 export { PerMessageDeflate } from './extensions/permessage-deflate';
 // The sans-IO core (wsproto's model): WSConnection, Connection, events, FrameProtocol.

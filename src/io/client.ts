@@ -32,6 +32,7 @@ import {
 import type { WebSocketEventMap } from './events';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
 import type { ConnectionOptions } from './options';
+import { startHttp2 } from './http2-client';
 import { TimerEntry } from './timers';
 
 /** Options of a client connection (`new WebSocket(url, protocols, options)`, `connect()`). */
@@ -54,12 +55,21 @@ export interface ClientOptions
   protocolVersion?: number;
   /** Subprotocols to offer (for connect(); the constructor takes them as its 2nd argument). */
   protocols?: string | string[];
+  /**
+   * WebSocket over HTTP/2 (RFC 8441, docs/http2.md): `true` opens an HTTP/2 connection
+   * (h2 over TLS for wss:, h2c with prior knowledge for ws:) and fails with
+   * ExtendedConnectUnsupportedError when the server does not advertise the extended CONNECT;
+   * `'auto'` falls back to HTTP/1.1 then, and when the server does not speak HTTP/2 at all.
+   * Default false. Options of Node's http client (`agent`, `createConnection`,
+   * `finishRequest`) do not apply to the HTTP/2 request.
+   */
+  http2?: boolean | 'auto';
   /** Called with the request before it is sent (ws's `finishRequest`); must call `request.end()`. */
   finishRequest?: (request: http.ClientRequest, websocket: unknown) => void;
 }
 
 /** What a WebSocket must offer for the client code (the façade, seen from below). */
-interface ClientSocket {
+export interface ClientSocket {
   readonly [kCore]: Core;
   _url: string;
   emit<K extends keyof WebSocketEventMap>(event: K, ...args: WebSocketEventMap[K]): boolean;
@@ -69,6 +79,8 @@ interface ClientSocket {
 /** The handshake in progress of one client WebSocket. */
 interface Pending {
   request: http.ClientRequest | null;
+  /** What aborting must tear down besides `request` (an HTTP/2 session). */
+  abort: (() => void) | null;
   timer: TimerEntry<ClientSocket> | null;
   timeout: number;
   redirects: number;
@@ -122,7 +134,7 @@ export function startClient(ws: ClientSocket, address: string | URL, protocols: 
   const target = parseTarget(address);
   ws._url = target.href;
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target };
+  const pending: Pending = { request: null, abort: null, timer: null, timeout, redirects: 0, aborted: false, origin: target };
   pendingOf.set(ws, pending);
   if (timeout > 0) {
     pending.timer = new TimerEntry(ws, onHandshakeTimeout);
@@ -138,6 +150,22 @@ export function startClient(ws: ClientSocket, address: string | URL, protocols: 
   // turned into an Authorization header here, never handed to Node's http client, which would
   // repeat it on every redirect whatever the host.
   if (target.auth === undefined && typeof options.auth === 'string') target.auth = options.auth;
+  if (options.http2 === true || options.http2 === 'auto') {
+    startHttp2(ws, target, offered, options, headerPairs(options.headers), {
+      live: () => pendingOf.get(ws) === pending && !pending.aborted,
+      fail: (err) => abortClientHandshake(ws, connectError(err, target)),
+      onAbort: (fn) => (pending.abort = fn),
+      done: () => {
+        pending.timer?.cancel();
+        pendingOf.delete(ws);
+      },
+      fallback: () => {
+        pending.abort = null;
+        request(ws, target, offered, options, headerPairs(options.headers));
+      },
+    });
+    return;
+  }
   request(ws, target, offered, options, headerPairs(options.headers));
 }
 
@@ -184,6 +212,7 @@ function request(
     protocolVersion: _v,
     protocols: _ps,
     finishRequest,
+    http2: _h2,
     auth: _au,
     maxPayload: _mp,
     closeTimeout: _ct,
@@ -376,6 +405,7 @@ export function abortClientHandshake(ws: ClientSocket, err: Error): void {
   pending.timer?.cancel();
   pendingOf.delete(ws);
   pending.request?.destroy();
+  pending.abort?.();
   core.readyState = CLOSING;
   process.nextTick(finishAbort, ws, core, err);
 }

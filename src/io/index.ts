@@ -27,6 +27,7 @@ export {
   NotOpenError,
   ConnectionRefusedError,
   DNSError,
+  ExtendedConnectUnsupportedError,
   HandshakeTimeoutError,
   InvalidServerHandshakeError,
   InvalidStatusError,
