@@ -201,8 +201,8 @@ describeWithPeer(
         const { id } = await call<Opened>('open', url('/h2/side-by-side'));
         expectHttp2('/h2/side-by-side');
         const h1 = new WebSocket(url('/h1/side-by-side'), { ca: cert!.cert });
-        await new Promise((resolve, reject) => {
-          h1.once('open', resolve);
+        await new Promise<void>((resolve, reject) => {
+          h1.once('open', () => resolve());
           h1.once('error', reject);
         });
         expect(arrivals.get('/h1/side-by-side')?.httpVersion).toBe('1.1');

@@ -49,8 +49,8 @@ describeWithPeer(
       const scheme = tls ? 'wss' : 'ws';
       const path = `/${scheme}/echo?x=1`;
       const ws = track(new WebSocket(`${scheme}://localhost:${port}${path}`, ['chat', 'other'], { ca: cert!.cert, http2: true, maxPayload: 32 * 1024 * 1024 }));
-      await new Promise((resolve, reject) => {
-        ws.once('open', resolve);
+      await new Promise<void>((resolve, reject) => {
+        ws.once('open', () => resolve());
         ws.once('error', reject);
       });
       const seen = await peer.waitFor((l) => l.event === 'connection' && l.path === path, 10_000, 'the connection');
@@ -80,7 +80,7 @@ describeWithPeer(
     it('is closed by Hypercorn with its code', async () => {
       const { port } = await start(true);
       const ws = track(new WebSocket(`wss://localhost:${port}/server-close`, { ca: cert!.cert, http2: true }));
-      await new Promise((resolve) => ws.once('open', resolve));
+      await new Promise<void>((resolve) => ws.once('open', () => resolve()));
       const closed = closeEvent(ws);
       ws.send('close:4003');
       expect((await closed)[0]).toBe(4003);
