@@ -17,6 +17,7 @@ import type { Target } from './client-url';
 import { wsHandshakeMessage } from './client-url';
 import { CONNECTING, kCore } from './core';
 import { createDeflate } from './deflate-glue';
+import { cancelOnDestroy } from './http2-stream';
 import { ExtendedConnectUnsupportedError, InvalidServerHandshakeError, InvalidStatusError } from './errors';
 
 /** What client.ts lends the HTTP/2 handshake of one WebSocket. */
@@ -135,6 +136,8 @@ function openStream(
     hooks.fail(err instanceof Error ? err : new Error(String(err)));
     return;
   }
+  // An abrupt end (terminate(), timeouts) resets the stream with CANCEL (RFC 8441 §5).
+  cancelOnDestroy(stream);
   // One HTTP/2 connection per WebSocket: it ends with the stream.
   stream.once('close', () => session.close());
   stream.on('error', (err: Error) => {

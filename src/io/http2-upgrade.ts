@@ -15,6 +15,7 @@ import { isToken, normalizeHeaderValue } from '../datastructures';
 import { RemoteProtocolError } from '../errors';
 import { buildSubprotocols } from '../handshake-headers';
 import { checkExtendedConnect, CONNECTION_SPECIFIC, isWebSocketConnect, type Http2HeaderMap } from '../handshake-h2';
+import { cancelOnDestroy } from './http2-stream';
 import { HandshakeRefusal, negotiateDeflate, type HandshakeDialect, type UpgradePlan, type UpgradeSettings } from './server-upgrade';
 
 /** A Node http2 server, cleartext (h2c) or TLS. */
@@ -31,6 +32,8 @@ export function isHttp2Server(server: object): server is AnyHttp2Server {
  * `req.httpVersion` ('2.0'), `req.socket` and `req.stream` work as users expect.
  */
 export function http2Request(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, rawHeaders?: readonly string[]): IncomingMessage {
+  // Every way this stream may now end abruptly (handshake timeout, terminate()) is a CANCEL.
+  cancelOnDestroy(stream);
   const raw = rawHeaders ?? Object.entries(headers).flatMap(([n, v]) => (v === undefined ? [] : (Array.isArray(v) ? v : [String(v)]).flatMap((x) => [n, x])));
   // Typed as IncomingMessage because that is what 'connection', verifyClient and
   // handleProtocols are declared with (as in ws); the members they use are the same.

@@ -61,10 +61,10 @@ export interface RawAnswer {
 
 /**
  * Sends one request on a fresh HTTP/2 connection and collects the response (status, header
- * fields and body). `headers` gets :method CONNECT, :protocol websocket, :scheme, :path and
- * :authority unless given.
+ * fields and body, or with `whole` false only the head, then the connection is destroyed).
+ * `headers` gets :method CONNECT, :protocol websocket, :scheme, :path and :authority unless given.
  */
-export async function rawConnect(url: string, headers: http2.OutgoingHttpHeaders, options: http2.SecureClientSessionOptions = {}): Promise<RawAnswer> {
+export async function rawConnect(url: string, headers: http2.OutgoingHttpHeaders, options: http2.SecureClientSessionOptions = {}, whole = true): Promise<RawAnswer> {
   const u = new URL(url);
   const session = http2.connect(`${u.protocol}//${u.host}`, options);
   try {
@@ -81,6 +81,7 @@ export async function rawConnect(url: string, headers: http2.OutgoingHttpHeaders
       { endStream: false },
     );
     const [response] = (await once(stream, 'response')) as [http2.IncomingHttpHeaders & http2.IncomingHttpStatusHeader];
+    if (!whole) return { status: Number(response[':status']), headers: response, body: '' };
     const chunks: Buffer[] = [];
     stream.on('data', (c: Buffer) => chunks.push(c));
     await new Promise<void>((resolve) => {

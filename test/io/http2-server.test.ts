@@ -171,11 +171,11 @@ describeWithPeer('openssl', 'WebSocket over HTTP/2, server', () => {
       lines.push([...h]);
       h.push('Set-Cookie: session=1', 'Upgrade: websocket', 'Bad Name: x');
     });
-    const answer = rawConnect(`https://localhost:${port}/`, { 'sec-websocket-version': '13', 'sec-websocket-protocol': 'chat', 'sec-websocket-extensions': 'permessage-deflate' }, { ca: cert!.cert });
-    const [ws] = (await once(wss, 'connection')) as [WebSocket];
-    // The raw peer never answers a close frame: end its stream at once.
-    ws.terminate();
-    const got = await answer;
+    const connected = once(wss, 'connection');
+    // The raw peer leaves once it has the response (its connection is reset: 1006 here).
+    const got = await rawConnect(`https://localhost:${port}/`, { 'sec-websocket-version': '13', 'sec-websocket-protocol': 'chat', 'sec-websocket-extensions': 'permessage-deflate' }, { ca: cert!.cert }, false);
+    const [ws] = (await connected) as [WebSocket];
+    expect((await closeEvent(ws))[0]).toBe(1006);
     expect(got.status).toBe(200);
     expect(got.headers['sec-websocket-protocol']).toBe('chat');
     expect(got.headers['sec-websocket-extensions']).toBe('permessage-deflate');
@@ -227,6 +227,75 @@ describeWithPeer('openssl', 'WebSocket over HTTP/2, server', () => {
       expect((await nextMessage(ws))[0].toString()).toBe(name);
     }
     expect((await rawConnect(`https://localhost:${port}/c`, { 'sec-websocket-version': '13' }, { ca: cert!.cert })).status).toBe(400);
+  });
+
+  it('reports a stream reset by the client as 1006 and keeps serving', async () => {
+    const { port, wss } = await echoServer();
+    const closes: number[] = [];
+    wss.on('connection', (ws) => ws.on('close', (code) => closes.push(code)));
+    const session = http2.connect(`https://localhost:${port}`, { ca: cert!.cert });
+    try {
+      await once(session, 'remoteSettings');
+      const connected = once(wss, 'connection');
+      const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': '/', ':authority': `localhost:${port}`, 'sec-websocket-version': '13' }, { endStream: false });
+      await once(stream, 'response');
+      const [ws] = (await connected) as [WebSocket];
+      const closed = closeEvent(ws);
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+      expect((await closed)[0]).toBe(1006);
+    } finally {
+      session.destroy();
+    }
+    expect(closes).toEqual([1006]);
+    const ok = await openClient(`wss://localhost:${port}/`, undefined, { ca: cert!.cert, http2: true });
+    expect(ok.readyState).toBe(WebSocket.OPEN);
+  });
+
+  it('drops a stream whose handshake outlives handshakeTimeout (an async verifyClient that never answers)', async () => {
+    const { port, wss } = await echoServer({ handshakeTimeout: 200, verifyClient: (_info, _cb) => undefined });
+    const session = http2.connect(`https://localhost:${port}`, { ca: cert!.cert });
+    try {
+      await once(session, 'remoteSettings');
+      const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': '/', ':authority': `localhost:${port}`, 'sec-websocket-version': '13' }, { endStream: false });
+      stream.on('error', () => undefined);
+      await once(stream, 'close');
+      // RFC 8441 §5: an abrupt end is RST_STREAM(CANCEL), as a TCP RST would be.
+      expect(stream.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+    } finally {
+      session.destroy();
+    }
+    expect(wss.clients.size).toBe(0);
+  });
+
+  it('terminate() resets the stream with CANCEL (RFC 8441 §5), close() ends it with END_STREAM', async () => {
+    const { port, wss } = await echoServer();
+    const session = http2.connect(`https://localhost:${port}`, { ca: cert!.cert });
+    try {
+      await once(session, 'remoteSettings');
+      const open = async (): Promise<[http2.ClientHttp2Stream, WebSocket]> => {
+        const connected = once(wss, 'connection');
+        const stream = session.request({ ':method': 'CONNECT', ':protocol': 'websocket', ':scheme': 'https', ':path': '/', ':authority': `localhost:${port}`, 'sec-websocket-version': '13' }, { endStream: false });
+        stream.on('error', () => undefined);
+        await once(stream, 'response');
+        return [stream, ((await connected) as [WebSocket])[0]];
+      };
+      const [reset, ws1] = await open();
+      ws1.terminate();
+      await once(reset, 'close');
+      expect(reset.rstCode).toBe(http2.constants.NGHTTP2_CANCEL);
+      const [ended, ws2] = await open();
+      ended.resume();
+      const closed = closeEvent(ws2);
+      ws2.close(1000);
+      // The peer ends its side without a close frame (a TCP FIN): ours ends too, with
+      // END_STREAM and no reset, and the connection reports 1006 (no close frame came).
+      ended.end();
+      await once(ended, 'close');
+      expect(ended.rstCode).toBe(http2.constants.NGHTTP2_NO_ERROR);
+      expect((await closed)[0]).toBe(1006);
+    } finally {
+      session.destroy();
+    }
   });
 
   it("handleStream() completes extended CONNECTs for noServer users", async () => {
