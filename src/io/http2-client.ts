@@ -40,9 +40,13 @@ const SESSION_OPTIONS = [
   'rejectUnauthorized', 'checkServerIdentity', 'servername', 'sigalgs', 'secureOptions', 'family', 'lookup', 'localAddress',
 ] as const;
 
-/** Errors of the TCP connect or DNS: HTTP/1.1 would meet them too, so 'auto' does not retry. */
-function isConnectFailure(err: Error & { syscall?: string }): boolean {
-  return err.syscall === 'connect' || err.syscall === 'getaddrinfo' || err.syscall === 'queryA' || err.syscall === 'queryAaaa';
+/**
+ * Errors that HTTP/1.1 would meet too, so 'auto' does not retry: the TCP connect, DNS, and a
+ * certificate that does not verify.
+ */
+function isConnectFailure(err: Error & { syscall?: string; code?: string }): boolean {
+  if (err.syscall === 'connect' || err.syscall === 'getaddrinfo' || err.syscall === 'queryA' || err.syscall === 'queryAaaa') return true;
+  return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(err.code ?? '');
 }
 
 /** At most this much of a refusal's body is kept for InvalidStatusError (as over HTTP/1.1). */

@@ -106,6 +106,18 @@ describeWithPeer('openssl', 'WebSocket over HTTP/2, client', () => {
     expect(err.name).toBe('ConnectError');
   });
 
+  it("does not retry over HTTP/1.1 when the certificate does not verify ('auto')", async () => {
+    expect(cert).not.toBeNull();
+    const server = secureServer(cert!);
+    track(closable(server));
+    let connections = 0;
+    server.on('connection', () => connections++);
+    const port = await listen(server);
+    const err = await failure(`wss://localhost:${port}/`, { http2: 'auto' });
+    expect((err as { code?: string }).code).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/);
+    expect(connections).toBe(1);
+  });
+
   it("does not retry over HTTP/1.1 when the TCP connect itself fails ('auto')", async () => {
     const probe = http.createServer();
     probe.listen(0, '127.0.0.1');
