@@ -13,10 +13,10 @@ import * as net from 'node:net';
 import type { Extension } from '../extensions/extension';
 import { buildExtendedConnect, checkExtendedConnectResponse, isTunnelStatus, type Http2HeaderMap } from '../handshake-h2';
 import type { ClientOptions, ClientSocket } from './client';
-import type { Target } from './client-url';
-import { wsHandshakeMessage } from './client-url';
+import { wsHandshakeMessage, type Target } from './client-url';
 import { CONNECTING, kCore } from './core';
 import { createDeflate } from './deflate-glue';
+import { MAX_REFUSAL_BODY } from '../limits';
 import { cancelOnDestroy } from './http2-stream';
 import { ExtendedConnectUnsupportedError, InvalidServerHandshakeError, InvalidStatusError } from './errors';
 
@@ -48,9 +48,6 @@ function isConnectFailure(err: Error & { syscall?: string; code?: string }): boo
   if (err.syscall === 'connect' || err.syscall === 'getaddrinfo' || err.syscall === 'queryA' || err.syscall === 'queryAaaa') return true;
   return /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(err.code ?? '');
 }
-
-/** At most this much of a refusal's body is kept for InvalidStatusError (as over HTTP/1.1). */
-const BODY_LIMIT = 65536;
 
 const EMPTY = Buffer.alloc(0);
 
@@ -203,7 +200,7 @@ function withoutPseudo(headers: http2.IncomingHttpHeaders): IncomingHttpHeaders 
   return out;
 }
 
-/** Collects a refusal's body, at most {@link BODY_LIMIT} bytes of it. */
+/** Collects a refusal's body, at most {@link MAX_REFUSAL_BODY} bytes of it. */
 function readBody(stream: http2.ClientHttp2Stream, done: (body: Buffer) => void): void {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -214,9 +211,9 @@ function readBody(stream: http2.ClientHttp2Stream, done: (body: Buffer) => void)
     done(Buffer.concat(chunks));
   };
   stream.on('data', (chunk: Buffer) => {
-    if (size < BODY_LIMIT) chunks.push(chunk.subarray(0, BODY_LIMIT - size));
+    if (size < MAX_REFUSAL_BODY) chunks.push(chunk.subarray(0, MAX_REFUSAL_BODY - size));
     size += chunk.length;
-    if (size >= BODY_LIMIT) finish();
+    if (size >= MAX_REFUSAL_BODY) finish();
   });
   stream.once('end', finish);
   stream.once('close', finish);

@@ -17,6 +17,7 @@ import {
   ExtendedConnectUnsupportedError,
   HandshakeTimeoutError,
   InvalidServerHandshakeError,
+  InvalidStatusError,
   WebSocket,
   WebSocketServer,
 } from '../../src/io';
@@ -172,6 +173,20 @@ describeWithPeer('openssl', 'WebSocket over HTTP/2, client', () => {
     expect(a.message).toBe('Server sent an invalid subprotocol');
     const b = await failure(`wss://localhost:${port}/extension`, { ca: cert!.cert, http2: true });
     expect(b).toBeInstanceOf(InvalidServerHandshakeError);
+  });
+
+  it('reports a refusal as InvalidStatusError with at most 64 KiB of its body', async () => {
+    const { port } = await handServer((stream) => {
+      stream.respond({ ':status': 403, 'x-why': 'banned' });
+      stream.end(Buffer.alloc(200 * 1024, 0x61));
+    });
+    const err = await failure(`wss://localhost:${port}/`, { ca: cert!.cert, http2: true });
+    expect(err).toBeInstanceOf(InvalidStatusError);
+    const e = err as InvalidStatusError;
+    expect(e.statusCode).toBe(403);
+    expect(e.headers['x-why']).toBe('banned');
+    expect(e.headers[':status']).toBeUndefined();
+    expect(e.body.length).toBe(64 * 1024);
   });
 
   it('times out a server that never answers, and closes its HTTP/2 connection', async () => {
