@@ -298,6 +298,21 @@ describeWithPeer('openssl', 'WebSocket over HTTP/2, server', () => {
     }
   });
 
+  it("hands failed checks to a 'wsClientError' listener with the stream to answer on", async () => {
+    const { port, wss } = await echoServer();
+    const seen: number[] = [];
+    wss.on('wsClientError', (err, socket) => {
+      seen.push((err as Error & { statusCode: number }).statusCode);
+      const stream = socket as http2.ServerHttp2Stream;
+      stream.respond({ ':status': 418 });
+      stream.end('mine');
+    });
+    const answer = await rawConnect(`https://localhost:${port}/`, { 'sec-websocket-version': '7' }, { ca: cert!.cert });
+    expect(seen).toEqual([426]);
+    expect(answer.status).toBe(418);
+    expect(answer.body).toBe('mine');
+  });
+
   it("handleStream() completes extended CONNECTs for noServer users", async () => {
     expect(cert).not.toBeNull();
     const server = secureServer(cert!);
