@@ -43,6 +43,7 @@ export {
   NotOpenError,
   ConnectionRefusedError,
   DNSError,
+  ExtendedConnectUnsupportedError,
   HandshakeTimeoutError,
   InvalidServerHandshakeError,
   InvalidStatusError,

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 
 import type { PublishOptions } from './broadcast';
 import type { PerMessageDeflateOptions } from './deflate-glue';
+import type { AnyHttp2Server } from './http2-upgrade';
 import type { WebSocketOptions } from './options';
 import type { VerifyClientAsync, VerifyClientSync } from './server-upgrade';
 import type { WebSocket } from './websocket';
@@ -28,8 +29,11 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   host?: string;
   /** Standalone: the listen backlog. */
   backlog?: number;
-  /** Attach to this http or https server (its 'upgrade' events). */
-  server?: http.Server | https.Server;
+  /**
+   * Attach to this http, https or http2 server (its 'upgrade' events; on an http2 server
+   * also its RFC 8441 extended CONNECT streams: docs/http2.md).
+   */
+  server?: http.Server | https.Server | AnyHttp2Server;
   /** Create no server: call handleUpgrade() yourself. */
   noServer?: boolean;
   /** Accept only this URL path (without the query). */
