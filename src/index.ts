@@ -26,6 +26,7 @@ export {
   NotOpenError,
   ConnectionRefusedError,
   DNSError,
+  ExtendedConnectUnsupportedError,
   HandshakeTimeoutError,
   InvalidServerHandshakeError,
   InvalidStatusError,
@@ -112,6 +113,8 @@ export * as http11 from './handshake/http11';
 // The opening handshake and the extension framework, with permessage-deflate.
 export * from './handshake/handshake';
 export * from './handshake/headers';
+// WebSocket over HTTP/2 (RFC 8441): the extended CONNECT, sans-IO.
+export * from './handshake/handshake-h2';
 export * from './handshake/extension-negotiation';
 export type { Extension } from './extensions/extension';
 export { maskToRsv, rsvToMask, RSV1, RSV2, RSV3, type FrameTransform, type RsvBits } from './frames/rsv';

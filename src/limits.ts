@@ -26,6 +26,12 @@ export const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
 /** Default bound on buffered outbound bytes before a slow peer is closed: 16 MiB (as Bun). */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
 
+/**
+ * Most bytes of a refused handshake's response body a client keeps (InvalidStatusError.body):
+ * 64 KiB (over HTTP/1.1 and HTTP/2).
+ */
+export const MAX_REFUSAL_BODY = 64 * 1024;
+
 /** Default most unanswered pings of a peer that does not read: 60 (as ws 8.23). */
 export const DEFAULT_MAX_PENDING_AUTO_PONGS = 60;
 

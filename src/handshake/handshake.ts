@@ -207,7 +207,16 @@ export function checkServerResponse(response: Response, expected: ClientExpectat
   const accept = single(headers, 'Sec-WebSocket-Accept');
   if (accept === undefined) throw new InvalidHandshakeHeader('Sec-WebSocket-Accept', undefined);
   if (accept !== acceptKey(expected.key)) throw new InvalidHandshakeHeader('Sec-WebSocket-Accept', accept, 'Sec-WebSocket-Accept does not match the key sent');
+  return checkNegotiation(headers, expected);
+}
 
+/**
+ * The client's checks of what the server chose (RFC 6455 §4.1, the last two items): at most
+ * one subprotocol, one that was offered; every extension accepted was offered. Shared by the
+ * HTTP/1.1 response and RFC 8441's 200 to an extended CONNECT (handshake-h2.ts).
+ * @throws InvalidHandshake
+ */
+export function checkNegotiation(headers: Headers, expected: Omit<ClientExpectations, 'key'>): HandshakeResult {
   let subprotocol: string | null = null;
   const protocolLines = lines(headers, 'Sec-WebSocket-Protocol');
   if (protocolLines !== undefined) {
@@ -261,6 +270,19 @@ export function checkClientRequest(request: Request): ClientHandshake {
   const key = single(headers, 'Sec-WebSocket-Key');
   if (key === undefined) throw new InvalidHandshakeHeader('Sec-WebSocket-Key', undefined);
   if (!isValidKey(key)) throw new InvalidHandshakeHeader('Sec-WebSocket-Key', key, 'Sec-WebSocket-Key must be base64 of 16 bytes');
+  return { host, path: request.path, key, ...checkOffers(headers) };
+}
+
+/** What a client offers in its opening handshake, whatever the HTTP version. */
+export type ClientOffers = Pick<ClientHandshake, 'origin' | 'subprotocols' | 'extensions'>;
+
+/**
+ * The request checks that HTTP/1.1 and RFC 8441 §5 share: Sec-WebSocket-Version is 13 (else
+ * 426 with `Sec-WebSocket-Version: 13`, RFC 6455 §4.4), and Origin, Sec-WebSocket-Protocol
+ * and Sec-WebSocket-Extensions parse.
+ * @throws InvalidHandshake
+ */
+export function checkOffers(headers: Headers): ClientOffers {
   const versions = headers.getAll('Sec-WebSocket-Version');
   if (versions.length !== 1 || versions[0] !== WEBSOCKET_VERSION) {
     throw new InvalidHandshakeHeader(
@@ -274,9 +296,6 @@ export function checkClientRequest(request: Request): ClientHandshake {
   const protocolLines = lines(headers, 'Sec-WebSocket-Protocol');
   const extensionLines = lines(headers, 'Sec-WebSocket-Extensions');
   return {
-    host,
-    path: request.path,
-    key,
     origin: single(headers, 'Origin'),
     subprotocols: protocolLines === undefined ? [] : parseSubprotocols(protocolLines),
     extensions: extensionLines === undefined ? [] : parseExtensions(extensionLines),

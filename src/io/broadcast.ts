@@ -8,6 +8,7 @@
 import { encodeFrame } from '../frames/header';
 import { Opcode } from '../frames/frame';
 import type { MessageCompressor } from './deflate-glue';
+import { OPEN } from './ready-state';
 import type { SendCallback } from './sender';
 import { toBytes, type SendData, type SendOptions } from './send-data';
 import type { SharedFrames } from './sending-connection';
@@ -74,4 +75,25 @@ export class PreparedMessage implements SharedFrames {
   sendTo(ws: BroadcastTarget, cb?: SendCallback): boolean {
     return ws[kConnection].sendShared(this, cb) ?? ws.send(this.data, { binary: this.binary, compress: this.compress }, cb);
   }
+}
+
+/**
+ * Sends one message to every OPEN client of `clients` that `filter` (if any) accepts: framed
+ * once, and compressed once per deflate parameter set where a connection allows it
+ * (`WebSocketServer#broadcast`). Returns the number of clients it was queued for.
+ */
+export function broadcast<W extends BroadcastTarget & { readonly readyState: number }>(
+  clients: Iterable<W>,
+  data: SendData | PreparedMessage,
+  options: PublishOptions & { filter?: (client: W) => boolean },
+): number {
+  const message = data instanceof PreparedMessage ? data : new PreparedMessage(data, options);
+  let n = 0;
+  for (const ws of clients) {
+    if (ws.readyState !== OPEN) continue;
+    if (options.filter !== undefined && !options.filter(ws)) continue;
+    message.sendTo(ws);
+    n++;
+  }
+  return n;
 }

@@ -19,8 +19,9 @@ import { Response } from '../handshake/http11';
 import { parseTarget, type Target, wsHandshakeMessage } from './client-url';
 import { CLOSED, CONNECTING } from './ready-state';
 import { NodeStreamTransport } from './node-stream-transport';
-import { kConnection, type TransportConnection } from './transport-connection';
-import { createDeflate, type PerMessageDeflateOptions } from './deflate-glue';
+import { kConnection } from './transport-connection';
+import type { ClientOptions, ClientSocket } from './client-options';
+import { createDeflate } from './deflate-glue';
 import {
   ConnectError,
   ConnectionRefusedError,
@@ -31,56 +32,13 @@ import {
   InvalidURLError,
   TooManyRedirectsError,
 } from './errors';
-import type { WebSocketEventMap } from './events';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
-import type { WebSocketOptions } from './options';
-import { proxyConnection, resolveProxy, type ProxyOption } from './proxy';
-import type { ReconnectOptions } from './reconnect-policy';
+import { startHttp2 } from './http2-client';
+import { proxyConnection, resolveProxy } from './proxy';
+import { readRefusalBody } from './refusal-body';
 import { TimerEntry } from './timers';
 
-/** Options of a client connection (`new WebSocket(url, protocols, options)`, `connect()`). */
-export interface ClientOptions
-  extends WebSocketOptions,
-    Omit<https.RequestOptions, 'headers' | 'timeout' | 'protocol' | 'path' | 'method' | 'host' | 'hostname' | 'port' | 'socketPath'> {
-  /** Extra request headers (cookies, auth...). */
-  headers?: http.OutgoingHttpHeaders;
-  /** The Origin header (RFC 6455 §10.2). */
-  origin?: string;
-  /** Offer permessage-deflate (RFC 7692): true (default), false, or its options. */
-  perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Fail the handshake after this many ms (default 10,000). */
-  handshakeTimeout?: number;
-  /** Follow 3xx redirects (default false). */
-  followRedirects?: boolean;
-  /** How many redirects to follow at most (default 10). */
-  maxRedirects?: number;
-  /** Only 13 is spoken (RFC 6455 §4.1); anything else throws. */
-  protocolVersion?: number;
-  /** Subprotocols to offer (for connect(); the constructor takes them as its 2nd argument). */
-  protocols?: string | string[];
-  /** Called with the request before it is sent (ws's `finishRequest`); must call `request.end()`. */
-  finishRequest?: (request: http.ClientRequest, websocket: unknown) => void;
-  /**
-   * Connect through a proxy: 'http://user:pass@host:port' (CONNECT), 'socks5://...' or
-   * 'socks5h://...' (the proxy resolves the name); `true`: the one the environment names
-   * (https_proxy, ..., no_proxy); `false`: none. Default: the environment's when
-   * NODE_USE_ENV_PROXY=1, else none (docs/client.md).
-   */
-  proxy?: ProxyOption;
-  /**
-   * `new WebSocket()`: reconnect with backoff when the connection drops (docs/client.md).
-   * `connect()`: the backoff of `for await (const ws of connect(url))`.
-   */
-  reconnect?: boolean | ReconnectOptions;
-}
-
-/** What a WebSocket must offer for the client code (the façade, seen from below). */
-interface ClientSocket {
-  readonly [kConnection]: TransportConnection;
-  _url: string;
-  emit<K extends keyof WebSocketEventMap>(event: K, ...args: WebSocketEventMap[K]): boolean;
-  listenerCount(event: string): number;
-}
+export type { ClientOptions, ClientSocket } from './client-options';
 
 /** The handshake in progress of one client WebSocket. */
 interface Pending {
@@ -91,8 +49,11 @@ interface Pending {
   aborted: boolean;
   /** The first target: credentials belong to its host, and to TLS if it was secure. */
   origin: Target | null;
-  /** The socket to the proxy while the tunnel is being asked for. */
-  tunnel: net.Socket | null;
+  /**
+   * What an abort tears down besides `request`: the socket to the proxy while the tunnel is
+   * asked for, or the HTTP/2 session (http2-client.ts).
+   */
+  side: { destroy(): void } | null;
 }
 
 const pendingOf = new WeakMap<object, Pending>();
@@ -141,9 +102,12 @@ export function startClient(ws: ClientSocket, address: string | URL, protocols: 
   if (options.proxy !== undefined && options.proxy !== false && (options.agent !== undefined || options.createConnection !== undefined)) {
     throw new TypeError('The proxy option cannot be combined with agent or createConnection');
   }
+  // An HTTP/2 session through a proxy tunnel is not implemented: 'auto' takes HTTP/1.1 then.
+  const viaProxy = options.http2 !== undefined && options.http2 !== false && resolveProxy(options.proxy, target) !== null;
+  if (viaProxy && options.http2 === true) throw new TypeError('The http2 option cannot be combined with a proxy (http2: \'auto\' uses HTTP/1.1 through it)');
   ws._url = target.href;
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target, tunnel: null };
+  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target, side: null };
   pendingOf.set(ws, pending);
   if (timeout > 0) {
     pending.timer = new TimerEntry(ws, onHandshakeTimeout);
@@ -159,6 +123,22 @@ export function startClient(ws: ClientSocket, address: string | URL, protocols: 
   // turned into an Authorization header here, never handed to Node's http client, which would
   // repeat it on every redirect whatever the host.
   if (target.auth === undefined && typeof options.auth === 'string') target.auth = options.auth;
+  if ((options.http2 === true || options.http2 === 'auto') && !viaProxy) {
+    startHttp2(ws, target, offered, options, headerPairs(options.headers), {
+      live: () => pendingOf.get(ws) === pending && !pending.aborted,
+      fail: (err) => abortClientHandshake(ws, connectError(err, target)),
+      side: (session) => (pending.side = session),
+      done: () => {
+        pending.timer?.cancel();
+        pendingOf.delete(ws);
+      },
+      fallback: () => {
+        pending.side = null;
+        request(ws, target, offered, options, headerPairs(options.headers));
+      },
+    });
+    return;
+  }
   request(ws, target, offered, options, headerPairs(options.headers));
 }
 
@@ -205,6 +185,7 @@ function request(
     protocolVersion: _v,
     protocols: _ps,
     finishRequest,
+    http2: _h2,
     auth: _au,
     maxPayload: _mp,
     closeTimeout: _ct,
@@ -238,7 +219,7 @@ function request(
   if (proxy !== null) {
     // Node's http client calls createConnection (and waits for its callback) only without an agent.
     reqOptions.agent = undefined;
-    reqOptions.createConnection = proxyConnection(proxy, target, (socket) => (pending.tunnel = socket)) as unknown as typeof reqOptions.createConnection;
+    reqOptions.createConnection = proxyConnection(proxy, target, (socket) => (pending.side = socket)) as unknown as typeof reqOptions.createConnection;
   } else if (options.agent === undefined && options.createConnection === undefined) {
     reqOptions.agent = false as unknown as http.Agent;
     reqOptions.createConnection = (target.secure ? tlsConnect : netConnect) as typeof reqOptions.createConnection;
@@ -264,7 +245,7 @@ function request(
       ws.emit('unexpected-response', req, res);
       return;
     }
-    readBody(res, (body) => {
+    readRefusalBody(res, (body) => {
       req.destroy();
       abortClientHandshake(ws, new InvalidStatusError(status, res.statusMessage ?? '', res.headers, body, target.href));
     });
@@ -357,27 +338,6 @@ function redirect(
   request(ws, next, protocols, options, extra, (nextReq) => ws.emit('redirect', next.href, nextReq));
 }
 
-/** Collects a rejection's body (at most 64 KiB are kept). */
-function readBody(res: http.IncomingMessage, done: (body: Buffer) => void): void {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let finished = false;
-  const finish = (): void => {
-    if (finished) return;
-    finished = true;
-    done(Buffer.concat(chunks));
-  };
-  res.on('data', (chunk: Buffer) => {
-    if (size < 65536) {
-      chunks.push(chunk.subarray(0, 65536 - size));
-      size += chunk.length;
-    }
-  });
-  res.on('end', finish);
-  res.on('error', finish);
-  res.on('close', finish);
-}
-
 function netConnect(options: net.NetConnectOpts & { path?: string; socketPath?: string }): net.Socket {
   const o = { ...options } as net.NetConnectOpts & { path?: string; socketPath?: string };
   if (o.socketPath !== undefined) (o as net.IpcNetConnectOpts).path = o.socketPath;
@@ -402,6 +362,6 @@ export function abortClientHandshake(ws: ClientSocket, err: Error): void {
   pending.timer?.cancel();
   pendingOf.delete(ws);
   pending.request?.destroy();
-  pending.tunnel?.destroy();
+  pending.side?.destroy();
   connection.abortHandshake(err);
 }

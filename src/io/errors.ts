@@ -82,6 +82,18 @@ export class InvalidServerHandshakeError extends ConnectError {
   }
 }
 
+/**
+ * `http2: true` was asked and the server's SETTINGS did not advertise
+ * SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3): it cannot carry a WebSocket over HTTP/2.
+ * (`http2: 'auto'` falls back to HTTP/1.1 instead.)
+ */
+export class ExtendedConnectUnsupportedError extends ConnectError {
+  override name = 'ExtendedConnectUnsupportedError';
+  constructor(url: string) {
+    super('The server did not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL: no WebSocket over HTTP/2 (RFC 8441 §3)', 'WS_ERR_NO_EXTENDED_CONNECT', url);
+  }
+}
+
 /** Too many redirects were followed (`maxRedirects`). */
 export class TooManyRedirectsError extends ConnectError {
   override name = 'TooManyRedirectsError';

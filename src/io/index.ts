@@ -48,6 +48,7 @@ export {
   NotOpenError,
   ConnectionRefusedError,
   DNSError,
+  ExtendedConnectUnsupportedError,
   HandshakeTimeoutError,
   InvalidServerHandshakeError,
   InvalidStatusError,

@@ -9,6 +9,7 @@ import type { PublishOptions } from './broadcast';
 import type { PerMessageDeflateOptions } from './deflate-glue';
 import type { PubSubAdapter } from './pubsub';
 import type { TopicRequestOptions } from './topic-requests';
+import type { AnyHttp2Server } from './http2-upgrade';
 import type { WebSocketOptions } from './options';
 import type { VerifyClientAsync, VerifyClientSync } from './server-upgrade';
 import type { WebSocket } from './websocket';
@@ -30,8 +31,11 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   host?: string;
   /** Standalone: the listen backlog. */
   backlog?: number;
-  /** Attach to this http or https server (its 'upgrade' events). */
-  server?: http.Server | https.Server;
+  /**
+   * Attach to this http, https or http2 server (its 'upgrade' events; on an http2 server
+   * also its RFC 8441 extended CONNECT streams: docs/http2.md).
+   */
+  server?: http.Server | https.Server | AnyHttp2Server;
   /** Create no server: call handleUpgrade() yourself. */
   noServer?: boolean;
   /** Accept only this URL path (without the query). */
@@ -86,3 +90,12 @@ export interface WebSocketServerEventMap<W extends WebSocket = WebSocket> {
   wsClientError: [error: Error, socket: Duplex, request: http.IncomingMessage];
 }
 
+
+/**
+ * The connection options of a server's connections, taken from its options once and frozen:
+ * every connection then shares one checked ConnectionSettings (options.ts, connectionSettings).
+ */
+export function sharedConnectionOptions(options: WebSocketOptions): WebSocketOptions {
+  const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
+  return Object.freeze({ maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs });
+}

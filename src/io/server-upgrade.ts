@@ -9,7 +9,8 @@ import type { Duplex } from 'node:stream';
 import { Headers, isToken, normalizeHeaderValue } from '../handshake/datastructures';
 import { RemoteProtocolError } from '../errors';
 import type { Extension } from '../extensions/extension';
-import { buildAcceptResponse, checkClientRequest, InvalidHandshakeHeader, InvalidMethod, negotiateExtensions, type ClientHandshake } from '../handshake/handshake';
+import { buildAcceptResponse, checkClientRequest, InvalidHandshakeHeader, InvalidMethod, negotiateExtensions, type ClientHandshake, type ClientOffers } from '../handshake/handshake';
+import type { ExtendedConnectRequest } from '../handshake/handshake-h2';
 import { Request } from '../handshake/http11';
 import { createDeflate, type DeflateExtension, type PerMessageDeflateOptions } from './deflate-glue';
 import { serverReject } from './diagnostics';
@@ -31,15 +32,73 @@ export type VerifyClientAsync = (
   callback: (verified: boolean, code?: number, message?: string, headers?: OutgoingHttpHeaders) => void,
 ) => void;
 
+/** How a refusal is answered (the dialect's refuse(), bound to the socket or stream). */
+export type Refuse = (code: number, message?: string, headers?: OutgoingHttpHeaders) => void;
+
+/**
+ * Runs ws's verifyClient, sync or with a callback (none: accepted). `accept` of a sync
+ * verifyClient runs outside the try, so its own errors stay the caller's; a throw of the
+ * application's callback becomes `failed(err)` (the request then gets 500).
+ */
+export function runVerifyClient(
+  verify: VerifyClientSync | VerifyClientAsync | undefined,
+  req: IncomingMessage,
+  accept: () => void,
+  refuse: Refuse,
+  failed: (err: unknown) => void,
+): void {
+  if (verify !== undefined) {
+    const socket = req.socket as { authorized?: boolean; encrypted?: boolean } | null;
+    const info: VerifyClientInfo = { origin: req.headers.origin, secure: Boolean(socket?.authorized || socket?.encrypted), req };
+    try {
+      if (verify.length === 2) {
+        (verify as VerifyClientAsync)(info, (verified, code, message, headers) => {
+          if (verified) accept();
+          else refuse(code ?? 401, message, headers);
+        });
+        return;
+      }
+      if (!(verify as VerifyClientSync)(info)) {
+        refuse(401);
+        return;
+      }
+    } catch (err) {
+      failed(err);
+      return;
+    }
+  }
+  accept();
+}
+
 /** The result of a handshake that may go on to the 101. */
 export interface UpgradePlan {
-  handshake: ClientHandshake;
+  /** The checked request: RFC 6455's over HTTP/1.1, RFC 8441's over HTTP/2. */
+  handshake: ClientHandshake | ExtendedConnectRequest;
   /** The subprotocols offered, in order. */
   protocols: Set<string>;
   /** The negotiated permessage-deflate, or null. */
   deflate: DeflateExtension | null;
   /** The Sec-WebSocket-Extensions answer, or null. */
   extensionsHeader: string | null;
+}
+
+/**
+ * How a handshake is read and answered on its transport: HTTP/1.1 ({@link HTTP11}, here) or
+ * an extended CONNECT on an HTTP/2 stream (http2-upgrade.ts). Everything else (path,
+ * verifyClient, handleProtocols, 'headers', the connection) is the server's, shared.
+ */
+export interface HandshakeDialect {
+  /** Checks the request and negotiates extensions. @throws HandshakeRefusal */
+  plan(req: IncomingMessage, settings: UpgradeSettings): UpgradePlan;
+  /** The accept response as ws's lines (the 'headers' event shows them and may add some). */
+  acceptLines(plan: UpgradePlan, protocol: string | null): string[];
+  /** Answers a refusal with `code` and closes the socket or stream. */
+  refuse(socket: Duplex, code: number, message?: string, headers?: OutgoingHttpHeaders | ReadonlyArray<readonly [string, string]>): void;
+  /**
+   * Sends the accept response: returns the bytes to write ahead of the first frames (the 101
+   * of HTTP/1.1), or null when the response went out on its own (HTTP/2 HEADERS).
+   */
+  accept(socket: Duplex, lines: readonly string[]): Buffer | null;
 }
 
 /** The settings {@link planUpgrade} reads. */
@@ -101,6 +160,15 @@ export function planUpgrade(req: IncomingMessage, settings: UpgradeSettings): Up
     }
     throw new HandshakeRefusal(400, err instanceof Error ? err.message : 'invalid request');
   }
+  return { handshake, ...negotiateDeflate(handshake, settings) };
+}
+
+/**
+ * Negotiates permessage-deflate (RFC 7692 through RFC 6455 §9.1) for the offers of a checked
+ * request, whatever its HTTP version (RFC 8441 §5 keeps the negotiation as it is).
+ * @throws HandshakeRefusal (400) on offers that cannot be accepted
+ */
+export function negotiateDeflate(handshake: ClientOffers, settings: UpgradeSettings): Omit<UpgradePlan, 'handshake'> {
   let deflate: DeflateExtension | null = null;
   let extensionsHeader: string | null = null;
   if (settings.perMessageDeflate !== false && handshake.extensions.length > 0) {
@@ -121,14 +189,15 @@ export function planUpgrade(req: IncomingMessage, settings: UpgradeSettings): Up
       }
     }
   }
-  return { handshake, protocols: new Set(handshake.subprotocols), deflate, extensionsHeader };
+  return { protocols: new Set(handshake.subprotocols), deflate, extensionsHeader };
 }
 
 /**
  * The 101 response as ws's array of lines (what the 'headers' event shows and may change).
  */
 export function acceptLines(plan: UpgradePlan, protocol: string | null): string[] {
-  const response = buildAcceptResponse({ key: plan.handshake.key, subprotocol: protocol, extensions: plan.extensionsHeader });
+  // This dialect's plans come from planUpgrade: an HTTP/1.1 handshake, which has a key.
+  const response = buildAcceptResponse({ key: (plan.handshake as ClientHandshake).key, subprotocol: protocol, extensions: plan.extensionsHeader });
   const lines = ['HTTP/1.1 101 Switching Protocols'];
   for (const [name, value] of response.headers.rawItems()) lines.push(`${name}: ${value}`);
   return lines;
@@ -212,3 +281,11 @@ function lingerThenDestroy(socket: Duplex): void {
   socket.once('close', () => clearTimeout(timer));
   socket.resume();
 }
+
+/** The HTTP/1.1 dialect: RFC 6455's GET + Upgrade, answered with 101 on the socket. */
+export const HTTP11: HandshakeDialect = {
+  plan: planUpgrade,
+  acceptLines,
+  refuse: abortHandshake,
+  accept: (_socket, lines) => Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'),
+};

@@ -6,31 +6,32 @@
  */
 import { EventEmitter } from 'node:events';
 import type * as http from 'node:http';
+import type * as http2 from 'node:http2';
 import type * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import { attachCounters, serverStats, serverUpgrade, ServerCounters, type WebSocketServerStats } from './diagnostics';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
-import { PreparedMessage, type PublishOptions } from './broadcast';
+import { broadcast, type PreparedMessage, type PublishOptions } from './broadcast';
 import { NodeStreamTransport } from './node-stream-transport';
 import { bindUpgrades, listenStandalone } from './server-binding';
 import { connectionSettings, type WebSocketOptions } from './options';
-import type { BroadcastOptions, ServerOptions, WebSocketServerEventMap } from './server-options';
+import { sharedConnectionOptions, type BroadcastOptions, type ServerOptions, type WebSocketServerEventMap } from './server-options';
+import { attachHttp2, HTTP2, http2Request, isHttp2Server } from './http2-upgrade';
 import {
-  abortHandshake,
-  acceptLines,
   HandshakeRefusal,
-  planUpgrade,
+  HTTP11,
+  type HandshakeDialect,
   type UpgradePlan,
-  type VerifyClientAsync,
-  type VerifyClientSync,
+  runVerifyClient,
+  type Refuse,
 } from './server-upgrade';
 import type { SendData } from './send-data';
 import { beginHandshake, endHandshake, type HandshakeSocket, wasUpgraded } from './server-handshake';
 import { kServer } from './topic-membership';
 import { TopicRegistry } from './topics';
-import type { PubSubAdapter, PubSubError } from './pubsub';
+import type { PubSubAdapter } from './pubsub';
 import { handleTopicRequest } from './topic-requests';
 import type { RawData } from './events';
 import { kConnection } from './transport-connection';
@@ -39,6 +40,7 @@ import { WebSocket } from './websocket';
 export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
 export type { BroadcastOptions, ServerOptions, WebSocketServerEventMap } from './server-options';
 
+const EMPTY_HEAD = Buffer.alloc(0);
 const RUNNING = 0;
 const CLOSING = 1;
 const CLOSED = 2;
@@ -92,21 +94,20 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.clients = (options.clientTracking === false ? undefined : new Set()) as Set<InstanceType<T>>;
     this.WebSocketClass = options.WebSocket ?? (WebSocket as T);
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-    if (options.slowSubscribers !== undefined && options.slowSubscribers !== 'close' && options.slowSubscribers !== 'skip') {
-      throw new TypeError(`slowSubscribers must be 'close' or 'skip', got ${String(options.slowSubscribers)}`);
-    }
-    this.topics.slowSubscribers = options.slowSubscribers ?? 'close';
     this.pubsub = options.pubsub ?? null;
-    if (this.pubsub !== null) this.topics.attach(this.pubsub, (err) => this.pubsubFailed(err));
+    // A pub/sub failure (a publish not sent, the bus lost): 'error' when listened to, else a
+    // process warning (loud on stderr, yet not fatal to every connection).
+    this.topics.configure(options, (err) => (this.listenerCount('error') > 0 ? this.emit('error', err) : process.emitWarning(err)));
     this.maxPayload = connectionSettings(options).maxPayload;
-    const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
-    // Frozen: every connection then shares one checked ConnectionSettings (connectionSettings).
-    this.connectionOptions = Object.freeze({ maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs });
+    this.connectionOptions = sharedConnectionOptions(options);
     this.ownServer = options.port !== undefined;
     if (options.port !== undefined) {
       this.server = listenStandalone(options, this.handshakeTimeout, callback);
     } else if (options.server !== undefined) {
-      this.server = options.server;
+      // An http2 server offers what is used here (listen events, 'upgrade' with allowHTTP1,
+      // address()) under the same names.
+      this.server = options.server as http.Server;
+      if (isHttp2Server(options.server)) this.unbind.push(attachHttp2(options.server, this));
     }
     if (this.server !== null) {
       this.unbind.push(
@@ -161,59 +162,63 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     head: Buffer,
     cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
   ): void {
+    this.runHandshake(HTTP11, req, socket, head, cb);
+  }
+
+  /**
+   * Completes an RFC 8441 extended CONNECT (`:protocol websocket`) on an HTTP/2 stream, as
+   * handleUpgrade() does an HTTP/1.1 upgrade: for `noServer` users, from an http2 server's
+   * 'stream' event (created with `settings: { enableConnectProtocol: true }`). Refusals are
+   * answered on the stream (400, 401, 426, ...). The request given to `cb` is an
+   * `http2.Http2ServerRequest` (`httpVersion` '2.0', `stream`), typed as IncomingMessage.
+   */
+  handleStream(
+    stream: http2.ServerHttp2Stream,
+    headers: http2.IncomingHttpHeaders,
+    cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
+  ): void {
+    this.runHandshake(HTTP2, http2Request(stream, headers), stream, EMPTY_HEAD, cb);
+  }
+
+  /** @internal A server attached to an http2 server got an extended CONNECT for it. */
+  handleStreamRequest(stream: http2.ServerHttp2Stream, req: http.IncomingMessage): void {
+    this.runHandshake(HTTP2, req, stream, EMPTY_HEAD, (ws, request) => this.emit('connection', ws, request));
+  }
+
+  private runHandshake(
+    dialect: HandshakeDialect,
+    req: http.IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (ws: InstanceType<T>, request: http.IncomingMessage) => void,
+  ): void {
     const s = socket as HandshakeSocket;
     serverUpgrade(this, this.counters, req, socket);
     beginHandshake(s, this, this.handshakeTimeout);
     this.handshakes.add(s);
     if (!this.shouldHandle(req)) {
-      this.refuse(s, req, new HandshakeRefusal(400, 'Bad Request: wrong path'));
+      this.refuse(dialect, s, req, new HandshakeRefusal(400, 'Bad Request: wrong path'));
       return;
     }
     let plan: UpgradePlan;
     try {
-      plan = planUpgrade(req, {
+      plan = dialect.plan(req, {
         perMessageDeflate: this.options.perMessageDeflate ? (this.options.perMessageDeflate === true ? {} : this.options.perMessageDeflate) : false,
         maxPayload: this.maxPayload,
         maxHeaderCount: this.options.maxHeaderCount ?? 100,
       });
     } catch (err) {
-      this.refuse(s, req, err instanceof HandshakeRefusal ? err : new HandshakeRefusal(400, String(err)));
+      this.refuse(dialect, s, req, err instanceof HandshakeRefusal ? err : new HandshakeRefusal(400, String(err)));
       return;
     }
-    const verify = this.options.verifyClient;
-    if (verify === undefined) {
-      this.completeUpgrade(plan, req, s, head, cb);
-      return;
-    }
-    const info = {
-      origin: req.headers.origin,
-      secure: Boolean((req.socket as { authorized?: boolean; encrypted?: boolean }).authorized || (req.socket as { encrypted?: boolean }).encrypted),
-      req,
-    };
-    try {
-      if (verify.length === 2) {
-        (verify as VerifyClientAsync)(info, (verified, code, message, headers) => {
-          if (!verified) {
-            plan.deflate?.dispose?.();
-            abortHandshake(s, code ?? 401, message, headers);
-            return;
-          }
-          this.completeUpgrade(plan, req, s, head, cb);
-        });
-        return;
-      }
-      if (!(verify as VerifyClientSync)(info)) {
-        plan.deflate?.dispose?.();
-        abortHandshake(s, 401);
-        return;
-      }
-    } catch (err) {
+    const refuse: Refuse = (code, message, headers) => {
       plan.deflate?.dispose?.();
-      abortHandshake(s, 500);
+      dialect.refuse(s, code, message, headers);
+    };
+    runVerifyClient(this.options.verifyClient, req, () => this.completeUpgrade(dialect, plan, req, s, head, cb), refuse, (err) => {
+      refuse(500);
       this.handlerError(err);
-      return;
-    }
-    this.completeUpgrade(plan, req, s, head, cb);
+    });
   }
 
   /**
@@ -228,16 +233,17 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     else process.emitWarning(e);
   }
 
-  private refuse(socket: Duplex, req: http.IncomingMessage, refusal: HandshakeRefusal): void {
+  private refuse(dialect: HandshakeDialect, socket: Duplex, req: http.IncomingMessage, refusal: HandshakeRefusal): void {
     if (this.listenerCount('wsClientError') > 0) {
       const err = Object.assign(new Error(refusal.message), { statusCode: refusal.statusCode });
       this.emit('wsClientError', err, socket, req);
       return;
     }
-    abortHandshake(socket, refusal.statusCode, refusal.message, refusal.headers);
+    dialect.refuse(socket, refusal.statusCode, refusal.message, refusal.headers);
   }
 
   private completeUpgrade(
+    dialect: HandshakeDialect,
     plan: UpgradePlan,
     req: http.IncomingMessage,
     socket: HandshakeSocket,
@@ -252,7 +258,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     if (wasUpgraded(socket)) throw new Error('server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration');
     if (this.state !== RUNNING) {
       plan.deflate?.dispose?.();
-      abortHandshake(socket, 503);
+      dialect.refuse(socket, 503);
       return;
     }
     let protocol: string | null = null;
@@ -264,14 +270,24 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
       }
       // Throws if handleProtocols answered something that is not a token (a value with CR/LF
       // would otherwise inject header lines): the request fails with 500, the server lives.
-      lines = acceptLines(plan, protocol);
+      lines = dialect.acceptLines(plan, protocol);
     } catch (err) {
       plan.deflate?.dispose?.();
-      abortHandshake(socket, 500);
+      dialect.refuse(socket, 500);
       this.handlerError(err);
       return;
     }
     this.emit('headers', lines, req);
+    let response: Buffer | null;
+    try {
+      response = dialect.accept(socket, lines);
+    } catch {
+      // The stream or session went away between the checks above and the response: a
+      // network event, like a socket that closes during the handshake.
+      plan.deflate?.dispose?.();
+      socket.destroy();
+      return;
+    }
     this.handshakes.delete(socket);
     endHandshake(socket);
 
@@ -288,7 +304,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     if (this.options.topicRequests) ws.on('message', onTopicRequest);
     // The 101 and whatever the connection handler sends leave in one write.
     connection.cork();
-    connection.sendPreamble(Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'));
+    if (response !== null) connection.sendPreamble(response);
     try {
       cb(ws, req);
     } catch (err) {
@@ -314,15 +330,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
    * Returns the number of clients it was queued for.
    */
   broadcast(data: SendData | PreparedMessage, options: BroadcastOptions = {}): number {
-    const message = data instanceof PreparedMessage ? data : new PreparedMessage(data, options);
-    let n = 0;
-    for (const ws of this.all) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
-      if (options.filter !== undefined && !options.filter(ws)) continue;
-      message.sendTo(ws);
-      n++;
-    }
-    return n;
+    return broadcast(this.all, data, options);
   }
 
   /**
@@ -342,15 +350,6 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   handleTopicRequest(ws: WebSocket, data: RawData | string, isBinary: boolean): boolean {
     const options = this.options.topicRequests;
     return handleTopicRequest(this.topics, ws, data, isBinary, typeof options === 'object' ? options : {});
-  }
-
-  /**
-   * A pub/sub failure (a publish not sent, the bus lost): the server's 'error' event when
-   * listened to, else a process warning (loud on stderr, yet not fatal to every connection).
-   */
-  private pubsubFailed(err: PubSubError): void {
-    if (this.listenerCount('error') > 0) this.emit('error', err);
-    else process.emitWarning(err);
   }
 
   /**

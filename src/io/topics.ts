@@ -68,6 +68,17 @@ export class TopicRegistry {
   /** Per topic carried by the bus: settles once the bus subscription is in place. */
   private readonly busSubscriptions = new Map<string, Promise<void>>();
 
+  /**
+   * Applies a server's topic options: `slowSubscribers` (checked) and the `pubsub` adapter,
+   * whose failures go to `onError`.
+   */
+  configure(options: { slowSubscribers?: 'close' | 'skip'; pubsub?: PubSubAdapter }, onError: (err: PubSubError) => void): void {
+    const slow = options.slowSubscribers ?? 'close';
+    if (slow !== 'close' && slow !== 'skip') throw new TypeError(`slowSubscribers must be 'close' or 'skip', got ${String(slow)}`);
+    this.slowSubscribers = slow;
+    if (options.pubsub !== undefined) this.attach(options.pubsub, onError);
+  }
+
   /** The pub/sub adapter, or null. */
   get adapter(): PubSubAdapter | null {
     return this.bus;

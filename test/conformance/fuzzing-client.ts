@@ -6,9 +6,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import { CaseRun, type CaseDef } from './case-run';
-import { offerHeader, parseResponse, type DeflateParams } from './pmd';
+import { offerHeader, parseResponse, type DeflateOffer, type DeflateParams } from './pmd';
 import { caseResult, handshakeFailure, type CaseResult } from './result';
 import { FuzzSession, type Timing } from './session';
 
@@ -43,32 +44,48 @@ export function runClientCase(host: string, port: number, def: CaseDef, timing: 
         socket.destroy();
         return fail('wrong Sec-WebSocket-Accept');
       }
-      const ext = res.headers['sec-websocket-extensions'];
-      let deflate: DeflateParams | null = null;
-      if (ext !== undefined) {
-        // §4.1: an extension the client did not offer fails the connection.
-        const parsed = offers.length === 0 ? `extension "${ext}" was not offered` : parseResponse(ext, offers);
-        if (typeof parsed === 'string') {
-          socket.destroy();
-          return fail(parsed);
-        }
-        deflate = parsed;
+      const deflate = negotiated(res.headers['sec-websocket-extensions'], offers);
+      if (typeof deflate === 'string') {
+        socket.destroy();
+        return fail(deflate);
       }
-      const session = new FuzzSession(socket, false, deflate, timing);
-      const run = new CaseRun(def, session);
-      const cap = setTimeout(() => session.dropConnection(true), hardCapMs);
-      session.hooks = {
-        onMessage: (payload, binary) => run.onMessage(payload, binary),
-        onPong: (payload) => run.onPong(payload),
-        onLost: () => {
-          clearTimeout(cap);
-          run.evaluate();
-          resolve(caseResult(run));
-        },
-      };
-      def.onOpen(run);
-      session.feed(head);
+      runCaseOn(socket, head, def, deflate, timing, hardCapMs, resolve);
     });
     req.end();
   });
+}
+
+/**
+ * The permessage-deflate parameters the server accepted, or why its answer fails the
+ * connection (§4.1: an extension the client did not offer).
+ */
+export function negotiated(ext: string | undefined, offers: DeflateOffer[]): DeflateParams | null | string {
+  if (ext === undefined) return null;
+  return offers.length === 0 ? `extension "${ext}" was not offered` : parseResponse(ext, offers);
+}
+
+/** Runs the case on an opened connection (a socket, or an HTTP/2 stream); resolves at its end. */
+export function runCaseOn(
+  socket: Socket | Duplex,
+  head: Buffer,
+  def: CaseDef,
+  deflate: DeflateParams | null,
+  timing: Timing,
+  hardCapMs: number,
+  resolve: (r: CaseResult) => void,
+): void {
+  const session = new FuzzSession(socket, false, deflate, timing);
+  const run = new CaseRun(def, session);
+  const cap = setTimeout(() => session.dropConnection(true), hardCapMs);
+  session.hooks = {
+    onMessage: (payload, binary) => run.onMessage(payload, binary),
+    onPong: (payload) => run.onPong(payload),
+    onLost: () => {
+      clearTimeout(cap);
+      run.evaluate();
+      resolve(caseResult(run));
+    },
+  };
+  def.onOpen(run);
+  session.feed(head);
 }

@@ -7,17 +7,19 @@
  * after another); heavy ones (large messages, many round trips) run alone.
  */
 import { once } from 'node:events';
+import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 
 import { backendName, WebSocket, WebSocketServer, type RawData } from '../../src';
 import type { CaseDef } from './case-run';
 import type { Profile } from './cases';
 import { runClientCase } from './fuzzing-client';
+import { runClientCaseH2, WINDOW } from './fuzzing-client-h2';
 import { FuzzingServer } from './fuzzing-server';
 import { handshakeFailure, type CaseResult } from './result';
 
-/** The role wscore plays. */
-export type Mode = 'server' | 'client';
+/** The role wscore plays ('server-h2': the server, on RFC 8441 streams over h2c). */
+export type Mode = 'server' | 'client' | 'server-h2';
 
 export interface ModeRun {
   mode: Mode;
@@ -76,6 +78,32 @@ async function againstServer(cases: CaseDef[], profile: Profile, o: RunOptions):
   }
 }
 
+/**
+ * wscore as the server over HTTP/2 (RFC 8441): the echo WebSocketServer attached to an h2c
+ * server that advertises the extended CONNECT; one HTTP/2 connection and stream per case.
+ */
+async function againstServerH2(cases: CaseDef[], profile: Profile, o: RunOptions): Promise<CaseResult[]> {
+  const server = http2.createServer({ settings: { enableConnectProtocol: true, initialWindowSize: WINDOW } });
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s: http2.ServerHttp2Session) => {
+    s.setLocalWindowSize(WINDOW);
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+  });
+  const wss = new WebSocketServer({ server, perMessageDeflate: true });
+  wss.on('connection', echo);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  try {
+    return await inPool(cases, o.concurrency ?? 4, (c) => runClientCaseH2('127.0.0.1', port, c, profile.timing, hardCap(profile)), o.onResult);
+  } finally {
+    await wss.close();
+    for (const s of sessions) s.destroy();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
 /** wscore as the client: one echo WebSocket per case, as Autobahn's client test drives it. */
 async function againstClient(cases: CaseDef[], profile: Profile, o: RunOptions): Promise<CaseResult[]> {
   const server = new FuzzingServer(new Map(cases.map((c) => [c.id, c])), profile.timing, hardCap(profile));
@@ -107,6 +135,7 @@ async function againstClient(cases: CaseDef[], profile: Profile, o: RunOptions):
 
 export async function runMode(mode: Mode, cases: CaseDef[], profile: Profile, o: RunOptions = {}): Promise<ModeRun> {
   const started = Date.now();
-  const results = mode === 'server' ? await againstServer(cases, profile, o) : await againstClient(cases, profile, o);
+  const run = mode === 'server' ? againstServer : mode === 'server-h2' ? againstServerH2 : againstClient;
+  const results = await run(cases, profile, o);
   return { mode, backend: backendName, profile: profile.name, wallMs: Date.now() - started, results };
 }

@@ -11,6 +11,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 import { Compressor, Decompressor, type DeflateParams } from './pmd';
 import { bytes, closePayload, encodeFrame, FrameParser, isSendableCloseCode, newMaskKey, OP, type WireFrame } from './wire';
@@ -75,12 +76,13 @@ export class FuzzSession {
   private lost = false;
 
   constructor(
-    private readonly socket: Socket,
+    /** A TCP socket, or an HTTP/2 stream (RFC 8441: the stream stands for the connection). */
+    private readonly socket: Socket | Duplex,
     readonly isServer: boolean,
     readonly deflate: DeflateParams | null,
     private readonly timing: Timing,
   ) {
-    socket.setNoDelay(true);
+    if ('setNoDelay' in socket) socket.setNoDelay(true);
     const ours = isServer ? [deflate?.serverNoContextTakeover, deflate?.serverMaxWindowBits] : [deflate?.clientNoContextTakeover, deflate?.clientMaxWindowBits];
     const theirs = isServer ? [deflate?.clientNoContextTakeover, deflate?.clientMaxWindowBits] : [deflate?.serverNoContextTakeover, deflate?.serverMaxWindowBits];
     this.compressor = deflate === null ? null : new Compressor(ours[0] === true, Number(ours[1]));

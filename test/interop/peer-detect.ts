@@ -19,7 +19,7 @@ export const TINYPROXY = '/usr/bin/tinyproxy';
 export const DANTED = '/usr/sbin/danted';
 
 /** The peers, by their Debian package name. */
-export const PEERS = ['python3-websockets', 'python3-wsproto', 'python3-websocket', 'chromium', 'openssl', 'build-essential', 'tinyproxy', 'dante-server', 'redis-server'] as const;
+export const PEERS = ['python3-websockets', 'python3-wsproto', 'python3-websocket', 'python3-hypercorn', 'chromium', 'openssl', 'build-essential', 'tinyproxy', 'dante-server', 'redis-server'] as const;
 export type PeerName = (typeof PEERS)[number];
 
 /** Where the peers are looked for (tests of this module point it elsewhere). */
@@ -35,6 +35,7 @@ const PYTHON_MODULE: Partial<Record<PeerName, string>> = {
   'python3-websockets': 'websockets',
   'python3-wsproto': 'wsproto',
   'python3-websocket': 'websocket',
+  'python3-hypercorn': 'hypercorn',
 };
 
 /** Why `peer` cannot be used, or null when it can. */
