@@ -17,7 +17,7 @@ import { buildSubprotocols } from '../handshake/headers';
 import { checkExtendedConnect, CONNECTION_SPECIFIC, isWebSocketConnect, type Http2HeaderMap } from '../handshake/handshake-h2';
 import { serverReject } from './diagnostics';
 import { cancelOnDestroy } from './http2-stream';
-import { HandshakeRefusal, negotiateDeflate, type HandshakeDialect, type UpgradePlan, type UpgradeSettings } from './server-upgrade';
+import { forEachHeader, HandshakeRefusal, negotiateDeflate, type HandshakeDialect, type UpgradePlan, type UpgradeSettings } from './server-upgrade';
 
 /** A Node http2 server, cleartext (h2c) or TLS. */
 export type AnyHttp2Server = http2.Http2Server | http2.Http2SecureServer;
@@ -86,14 +86,7 @@ export function refuseStream(socket: Duplex, code: number, message?: string, hea
     const prev = out[f[0]];
     out[f[0]] = prev === undefined ? f[1] : Array.isArray(prev) ? [...prev, f[1]] : [String(prev), f[1]];
   };
-  if (Array.isArray(headers)) {
-    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) add(name, value);
-  } else if (headers !== undefined) {
-    for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
-      if (value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value]) add(name, v);
-    }
-  }
+  forEachHeader(headers, add);
   try {
     stream.respond(out);
     stream.once('finish', closeAfterResponse);

@@ -204,6 +204,21 @@ export function acceptLines(plan: UpgradePlan, protocol: string | null): string[
 }
 
 /**
+ * Calls `add` for every header line of a refusal's headers (verifyClient's callback), given
+ * as [name, value] pairs or as an object whose array values stand for several lines.
+ */
+export function forEachHeader(headers: OutgoingHttpHeaders | ReadonlyArray<readonly [string, string]> | undefined, add: (name: string, value: unknown) => void): void {
+  if (Array.isArray(headers)) {
+    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) add(name, value);
+  } else if (headers !== undefined) {
+    for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) add(name, v);
+    }
+  }
+}
+
+/**
  * Answers a refused handshake and closes the socket (RFC 6455 §4.2.2 item 4: "an appropriate
  * error code"), with `Connection: close`.
  */
@@ -238,14 +253,7 @@ export function abortHandshake(
       // CR, LF, NUL or a character above U+00FF: dropped.
     }
   };
-  if (Array.isArray(headers)) {
-    for (const [name, value] of headers as ReadonlyArray<readonly [string, string]>) add(name, value);
-  } else if (headers !== undefined) {
-    for (const [name, value] of Object.entries(headers as OutgoingHttpHeaders)) {
-      if (value === undefined) continue;
-      for (const v of Array.isArray(value) ? value : [value]) add(name, v);
-    }
-  }
+  forEachHeader(headers, add);
   socket.once('finish', () => lingerThenDestroy(socket));
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }

@@ -26,7 +26,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { WebSocket, WebSocketServer } from '../../src/io';
-import { closable, listen, makeCert, removeCert, secureServer, type TestCert } from '../io/http2-helpers';
+import { closable, listen, secureServer } from '../io/http2-helpers';
+import { makeCert, removeCert, type TestCert } from '../helpers/cert';
 import { ScenarioServer, within, words } from './helpers';
 import { CHROMIUM, describeWithPeer, peerGate } from './peers';
 

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 
 import { WebSocket } from '../../src/io';
 import { cleanup, closeEvent, nextMessage, track } from '../io/helpers';
-import { makeCert, removeCert, type TestCert } from '../io/http2-helpers';
+import { makeCert, removeCert, type TestCert } from '../helpers/cert';
 import { pattern, startPythonServer, type PythonPeer, words } from './helpers';
 import { describeWithPeer, peerGate } from './peers';
 

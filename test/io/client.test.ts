@@ -1,12 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 
@@ -22,6 +18,7 @@ import {
   WebSocket,
   WebSocketServer,
 } from '../../src/io';
+import { selfSignedCert } from '../helpers/cert';
 import { describeWithPeer } from '../interop/peers';
 import { cleanup, nextMessage, openClient, rawServer, startServer, track } from './helpers';
 
@@ -30,19 +27,7 @@ afterEach(cleanup);
 /** A self-signed certificate for CN=localhost, made with openssl for this run. */
 let cert: { key: Buffer; cert: Buffer } | null = null;
 beforeAll(() => {
-  const dir = mkdtempSync(join(tmpdir(), 'wscore-tls-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    cert = { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) };
-  } catch {
-    cert = null;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  cert = selfSignedCert();
 });
 
 async function failure(url: string, options = {}): Promise<Error> {

@@ -23,7 +23,8 @@ import {
 } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
 import { cleanup, closeEvent, nextMessage, track } from './helpers';
-import { closable, listen, makeCert, removeCert, secureServer, type TestCert } from './http2-helpers';
+import { closable, listen, secureServer } from './http2-helpers';
+import { makeCert, removeCert, type TestCert } from '../helpers/cert';
 
 afterEach(cleanup);
 

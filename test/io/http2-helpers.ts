@@ -1,43 +1,14 @@
 /**
- * Helpers for the WebSocket-over-HTTP/2 tests (RFC 8441): a self-signed certificate made
- * with openssl for the run, http2 servers on 127.0.0.1, and a raw HTTP/2 client (Node's own
+ * Helpers for the WebSocket-over-HTTP/2 tests (RFC 8441; certificates: ../helpers/cert.ts):
+ * http2 servers on 127.0.0.1, and a raw HTTP/2 client (Node's own
  * nghttp2) to send extended CONNECTs wscore's client would never send.
  */
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
-/** A key and a self-signed certificate for localhost and 127.0.0.1. */
-export interface TestCert {
-  key: Buffer;
-  cert: Buffer;
-  /** Where the PEM files are (for peers that read files); removed by {@link removeCert}. */
-  dir: string;
-}
+import type { TestCert } from '../helpers/cert';
 
-/** Makes a certificate with openssl; null when openssl cannot (the suite's gate says why). */
-export function makeCert(): TestCert | null {
-  const dir = mkdtempSync(join(tmpdir(), 'wscore-h2-'));
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2',
-      '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    return { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')), dir };
-  } catch {
-    rmSync(dir, { recursive: true, force: true });
-    return null;
-  }
-}
-
-export function removeCert(cert: TestCert | null): void {
-  if (cert !== null) rmSync(cert.dir, { recursive: true, force: true });
-}
 
 /** Listens on 127.0.0.1 and an ephemeral port; resolves with the port. */
 export async function listen(server: http2.Http2Server | http2.Http2SecureServer): Promise<number> {

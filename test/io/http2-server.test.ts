@@ -14,7 +14,8 @@ import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { InvalidStatusError, WebSocket, WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
 import { cleanup, closeEvent, nextMessage, openClient, track } from './helpers';
-import { closable, listen, makeCert, rawConnect, removeCert, secureServer, type TestCert } from './http2-helpers';
+import { closable, listen, rawConnect, secureServer } from './http2-helpers';
+import { makeCert, removeCert, type TestCert } from '../helpers/cert';
 
 afterEach(cleanup);
 
