@@ -84,7 +84,9 @@ export function runPrimary(count: number, io: WorkersIO): Promise<void> {
       const worker = cluster.fork();
       worker.once('listening', (address) => {
         listening.add(worker.id);
-        if (!announced && listening.size === count) {
+        if (announced) {
+          io.stdout.write(`wscore serve: worker ${worker.id} (pid ${worker.process.pid}) listening\n`); // a replacement
+        } else if (listening.size === count) {
           announced = true;
           const pids = Object.values(cluster.workers ?? {}).map((w) => w?.process.pid);
           io.stdout.write(`wscore serve: ${count} workers listening on port ${address.port} (pids ${pids.join(', ')})\n`);

@@ -126,6 +126,29 @@ describe('wscore serve --workers', () => {
     for (const [code] of await Promise.all(closes)) expect(code).toBe(1001);
   });
 
+  it('replaces a worker that dies after it listened', async () => {
+    const cli = await startCli(['--workers', '2', '--echo']);
+    const pids = /\(pids (\d+), (\d+)\)/.exec(cli.output())!.slice(1).map(Number);
+    process.kill(pids[0]!, 'SIGKILL');
+    await new Promise<void>((resolve) => {
+      const check = (): void => void (/worker 3 \(pid \d+\) listening/.test(cli.output()) && resolve());
+      cli.child.stdout!.on('data', check);
+      check();
+    });
+    expect(cli.output()).toMatch(/worker 1 exited \(signal SIGKILL\); starting another/);
+    const seen = new Set<string>();
+    for (let i = 0; i < 20 && !seen.has('3'); i++) {
+      const { ws, worker } = await openOnWorker(`ws://127.0.0.1:${cli.port}`);
+      seen.add(worker);
+      const reply = nextMessage(ws);
+      ws.send('still there');
+      expect((await reply)[0].toString()).toBe('still there');
+    }
+    expect(seen).toContain('3');
+    expect(seen).not.toContain('1');
+    expect(await cli.stop()).toBe(0);
+  });
+
   it('stops with exit status 1 when the workers cannot listen (port in use)', async () => {
     const blocker = net.createServer();
     blocker.listen(0, '127.0.0.1');
