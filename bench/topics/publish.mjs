@@ -2,7 +2,10 @@
 // data)` against uWS.js `app.publish(topic, data)`, in the same run, interleaved.
 //
 //   npm run build:ts && node bench/topics/publish.mjs [--subscribers 10000] [--size 1024]
-//        [--rounds 100] [--repeat 3] [--servers wscore-native,uws] [--cpus 0,1] [--out FILE]
+//        [--rounds 100] [--repeat 3] [--servers wscore-native,uws] [--cpus 0,1] [--src 127.0.0.2,...]
+//        [--out FILE]
+// (--src: spread the connections over these source addresses, as in bench/e2e, when one
+// address's ephemeral ports run short.)
 //
 // It is the e2e broadcast measurement with topics: the servers are bench/e2e/servers/*.mjs in
 // `--mode publish` (every connection subscribes to one topic when it opens; a message from any
@@ -31,6 +34,7 @@ const { values: o } = parseArgs({
     repeat: { type: 'string', default: '3' },
     servers: { type: 'string', default: 'wscore-native,uws' },
     cpus: { type: 'string', default: '0,1' },
+    src: { type: 'string' },
     out: { type: 'string' },
   },
 });
@@ -84,6 +88,7 @@ async function oneRun(name) {
         '--port', String(server.port), '--mode', 'broadcast', '--conns', String(subscribers), '--size', String(size),
         '--rounds', String(rounds + warm), '--warmup-rounds', String(warm), '--round-gap', '0.05', '--round-timeout', '20',
         '--server-pid', String(server.pid), '--max-seconds', '400',
+        ...(o.src ? ['--src', o.src] : []),
       ],
       cpu: loadgenCpu,
       timeoutMs: 420_000,
