@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The `wscore` command:
- * - `wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast | --topic T] [--redis URL [--history N]] [--deflate] [--path P] [--verbose] [--stats]`
+ * - `wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast | --topic T] [--redis URL [--history N]] [--workers N] [--deflate] [--path P] [--verbose] [--stats]`
  * - `wscore connect URL [-H "Name: value"]... [-s subprotocol]... [--json] [--origin O] [-k]`
  *   interactive like wscat: typed lines are sent, messages printed; exits with the close code
  *   (1000 -> 0, 1001..1015 -> 1..15, anything else -> 1).
@@ -19,6 +19,7 @@ import { backendName } from './backend';
 import { packageRoot } from './backend/native';
 import { PubSubError, WebSocketServer, connect, redisPubSub, type WebSocket } from './io';
 import { runBench } from './io/bench';
+import { exitWorkerAfterReport, isServeWorker, runPrimary, tagWorker, takeWorkersOption } from './cli-workers';
 
 const COMMAND_USAGE = {
   serve: `wscore serve [options]: a WebSocket server that echoes (default) or broadcasts
@@ -31,6 +32,8 @@ const COMMAND_USAGE = {
                      implies --topic chat unless --topic is given)
       --history N    keep N messages per topic in Redis for recovery (with --redis); clients
                      may subscribe themselves with topic requests (docs/scale-out.md)
+      --workers N    N processes (node:cluster) sharing the port; with --redis, topics span
+                     them (each 101 response names its worker: X-Wscore-Worker)
       --deflate      negotiate permessage-deflate (RFC 7692)
       --path P       accept connections on this path only
       --verbose      log each connection as it opens and closes
@@ -50,7 +53,7 @@ const COMMAND_USAGE = {
 } as const;
 
 const USAGE = `usage:
-  wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast | --topic T] [--redis URL [--history N]] [--deflate] [--path /] [--verbose] [--stats]
+  wscore serve [--port 8080] [--host 127.0.0.1] [--echo | --broadcast | --topic T] [--redis URL [--history N]] [--workers N] [--deflate] [--path /] [--verbose] [--stats]
   wscore connect URL [-H "Name: value"]... [-s subprotocol]... [--json] [--origin O] [-k] [--no-deflate]
   wscore bench [--seconds 1]
   wscore --version
@@ -269,7 +272,17 @@ export async function main(argv: string[], io: CliIO = processIO): Promise<void>
   try {
     switch (name) {
       case 'serve': {
-        const wss = await serveCommand(rest, io);
+        const split = takeWorkersOption(rest);
+        if (split.error !== undefined) throw new UsageError(split.error);
+        if (split.workers !== undefined && !isServeWorker()) {
+          await runPrimary(split.workers, io);
+          break;
+        }
+        const wss = await serveCommand(split.args, io).catch((err: unknown) => {
+          if (split.workers !== undefined) exitWorkerAfterReport(); // its IPC channel would keep it alive
+          throw err;
+        });
+        if (split.workers !== undefined) tagWorker(wss);
         const stop = (): void => {
           void wss.close().then(() => process.exit(0));
           setTimeout(() => process.exit(0), 2000).unref();

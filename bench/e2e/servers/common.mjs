@@ -8,7 +8,9 @@
 //   exit   -> exits (so does EOF on stdin: a crashed runner never leaves a server behind)
 // Modes (--mode): echo (every message goes back to its sender, same opcode), idle (the same
 // echo server: idle scale measures what an echo server holds per connection),
-// broadcast (every message goes to every connection, the sender included).
+// broadcast (every message goes to every connection, the sender included), publish (every
+// connection subscribes to one topic on connect; every message is published to it: the same
+// fan-out through each implementation's topics, bench/topics/publish.mjs).
 // --deflate off|nctx|ctx: permessage-deflate off, or on (each implementation is configured
 // to compress every message; nctx/ctx lets one that has separate modes pick the matching
 // one, e.g. uWS's shared vs dedicated compressor). The client's offer decides the rest.
@@ -57,7 +59,7 @@ export function parseArgs(argv = process.argv.slice(2)) {
     else throw new Error(`unknown option ${k}`);
     i++;
   }
-  if (!['echo', 'idle', 'broadcast'].includes(opts.mode)) throw new Error(`bad --mode ${opts.mode}`);
+  if (!['echo', 'idle', 'broadcast', 'publish'].includes(opts.mode)) throw new Error(`bad --mode ${opts.mode}`);
   if (!['off', 'nctx', 'ctx'].includes(opts.deflate)) throw new Error(`bad --deflate ${opts.deflate}`);
   if (!Number.isInteger(opts.port) || opts.port <= 0 || opts.port > 65535) throw new Error('need --port');
   if (!opts.host.startsWith('127.')) throw new Error('loopback addresses only');

@@ -40,10 +40,10 @@ app.ws('/*', {
   sendPingsAutomatically: false,
   open: (ws) => {
     counters.clients++;
-    if (opts.mode === 'broadcast') ws.subscribe('all');
+    if (opts.mode === 'broadcast' || opts.mode === 'publish') ws.subscribe('all');
   },
   message: (ws, message, isBinary) => {
-    if (opts.mode === 'broadcast') {
+    if (opts.mode === 'broadcast' || opts.mode === 'publish') {
       // app.publish reaches every subscriber, the sender included (ws.publish would skip it).
       // Subscribers over maxBackpressure would be skipped: the limit above keeps that away,
       // and the load generator counts any receiver that misses a round.
@@ -61,7 +61,7 @@ app.listen(opts.host, opts.port, (listenSocket) => {
   ready(uws.us_socket_local_port(listenSocket), {
     impl: 'uWebSockets.js',
     version: uwsVersion(),
-    broadcast: opts.mode === 'broadcast' ? 'publish' : undefined,
+    broadcast: opts.mode === 'broadcast' || opts.mode === 'publish' ? 'publish' : undefined,
     deflate: opts.deflate,
   });
 });

@@ -34,7 +34,11 @@ wss.on('connection', (ws) => {
     live.delete(ws);
   });
   ws.on('error', connectionError);
-  if (opts.mode === 'broadcast') {
+  if (opts.mode === 'publish') {
+    ws.subscribe('all');
+    // wss.publish includes the sender (ws.publish would leave it out), like uWS's app.publish
+    ws.on('message', (data, isBinary) => wss.publish('all', data, { binary: isBinary }));
+  } else if (opts.mode === 'broadcast') {
     ws.on('message', (data, isBinary) => {
       if (useApi) {
         wss.broadcast(data, { binary: isBinary }); // frames (and compresses) once
@@ -52,7 +56,7 @@ wss.on('listening', () => {
   ready(addr?.port ?? opts.port, {
     impl: 'wscore',
     backend: process.env.WSCORE_BACKEND || 'auto',
-    broadcast: opts.mode === 'broadcast' ? (useApi ? 'api' : 'loop') : undefined,
+    broadcast: opts.mode === 'publish' ? 'publish' : opts.mode === 'broadcast' ? (useApi ? 'api' : 'loop') : undefined,
     deflate: opts.deflate,
   });
 });
