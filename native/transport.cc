@@ -1,4 +1,4 @@
-// The native socket transport (issue 14), see transport.h. What JS sees:
+// The N-API surface of the native socket transport (issue 14, transport.h). What JS sees:
 //
 //   transportSetup(onData, onFlush, onEnd, onClose) -> ArrayBuffer
 //     Once per environment (main thread or worker): the four functions every connection
@@ -14,11 +14,10 @@
 //       onClose follows). pause() / resume() reading; end(): FIN once the queue is empty;
 //     destroy(): close now, dropping the queue.
 //
-// libuv rules kept here (docs.libuv.org, "uv_poll_t"; libuv#1148, #2387): one poll handle
-// per fd (the dup is a fresh fd number); the fd is closed only in the uv_close callback,
-// never while the handle polls it; readiness may be spurious, so EAGAIN is normal; epoll is
-// level-triggered, so UV_WRITABLE is on only while the write queue is non-empty and
-// UV_READABLE goes off once EOF was read.
+// Lifetimes: the Socket (socket.cc) lives until its uv_close callback; the JS wrapper may
+// outlive it (its pointer is nulled then) or, at environment teardown only, die first (the
+// Socket is closed then). An open socket's owner is strongly referenced, so neither is
+// collected while the connection is open.
 #include "transport.h"
 
 #include <napi.h>
@@ -26,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 
 #include "modules.h"
 
@@ -33,171 +33,15 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
 #include <unistd.h>
-#include <uv.h>
 #endif
 
 namespace wscore {
 namespace transport {
 
-bool WriteQueue::Append(const uint8_t* bytes, size_t len) {
-  if (len == 0) return true;
-  if (capacity_ - tail_ < len) {
-    const size_t used = size();
-    if (len > SIZE_MAX - used) return false;
-    const size_t need = used + len;
-    if (head_ != 0 && need <= capacity_) {
-      // Room enough once the written prefix is dropped.
-      std::memmove(data_, data_ + head_, used);
-    } else {
-      size_t want = capacity_ < 16384 ? 16384 : capacity_;
-      while (want < need) want = want > SIZE_MAX / 2 ? need : want * 2;
-      uint8_t* block = static_cast<uint8_t*>(std::malloc(want));
-      if (block == nullptr) return false;
-      if (used != 0) std::memcpy(block, data_ + head_, used);
-      std::free(data_);
-      data_ = block;
-      capacity_ = want;
-    }
-    head_ = 0;
-    tail_ = used;
-  }
-  std::memcpy(data_ + tail_, bytes, len);
-  tail_ += len;
-  return true;
-}
-
-void WriteQueue::Consume(size_t n) {
-  head_ += n < size() ? n : size();
-  if (head_ == tail_) Clear();
-}
-
-void WriteQueue::Clear() {
-  std::free(data_);
-  data_ = nullptr;
-  capacity_ = head_ = tail_ = 0;
-}
-
 #if defined(__linux__)
 namespace {
-
-// One read() per readable event, into one buffer per environment (uSockets reads the same
-// way): a connection with more pending bytes is readable again on the next loop turn.
-constexpr size_t kReadBufferSize = 64 * 1024;
-// Chunks passed to one sendmsg (Linux's UIO_MAXIOV is 1024); larger batches take several.
-constexpr size_t kMaxIov = 1024;
-
-class SocketWrap;
-struct LoopState;
-
-struct Socket {
-  uv_poll_t poll;  // poll.data == this
-  LoopState* state = nullptr;
-  napi_ref owner = nullptr;  // strong until closed: callbacks reach the owner through it
-  SocketWrap* wrap = nullptr;  // the JS object, until it is collected
-  Socket* prev = nullptr;
-  Socket* next = nullptr;
-  WriteQueue queue;
-  size_t max_queued = 0;
-  int fd = -1;
-  int events = 0;  // what the poll handle watches now
-  int close_errno = 0;
-  bool paused = false;
-  bool eof = false;  // the peer's FIN was read
-  bool end_requested = false;
-  bool shut_wr = false;  // shutdown(SHUT_WR) done
-  bool closing = false;  // uv_close called; nothing but the close callback follows
-};
-
-// Per environment (each worker thread has its own, with its own loop). Freed when the
-// environment is torn down and its last socket's close callback has run.
-struct LoopState {
-  napi_env env = nullptr;
-  uv_loop_t* loop = nullptr;
-  napi_ref on_data = nullptr;
-  napi_ref on_flush = nullptr;
-  napi_ref on_end = nullptr;
-  napi_ref on_close = nullptr;
-  napi_ref read_buffer = nullptr;
-  uint8_t* read_data = nullptr;
-  napi_async_context async_context = nullptr;
-  Socket* sockets = nullptr;  // every socket not yet closed (for teardown)
-  size_t live = 0;  // sockets not yet freed
-  iovec* iov = nullptr;  // scratch for write(); grows to the largest batch, up to kMaxIov
-  size_t iov_capacity = 0;
-  bool tearing_down = false;  // no N-API calls from here on
-  bool finalized = false;
-};
-
-void FreeStateIfDone(LoopState* state) {
-  if (state->finalized && state->live == 0) {
-    std::free(state->iov);
-    delete state;
-  }
-}
-
-void ReleaseRef(napi_env env, napi_ref* ref) {
-  if (*ref != nullptr) napi_delete_reference(env, *ref);
-  *ref = nullptr;
-}
-
-// Calls fn with `this` = the socket's owner. MakeCallback (not call_function): this runs
-// from the loop, so the nextTick queue and microtasks must run after it, as after a
-// net.Socket 'data' event. An exception from JS is reported as uncaught, as Node does for a
-// throwing socket listener.
-void CallOwner(Socket* s, napi_ref fn_ref, size_t argc, const napi_value* argv) {
-  LoopState* state = s->state;
-  if (state->tearing_down || fn_ref == nullptr || s->owner == nullptr) return;
-  napi_env env = state->env;
-  napi_value fn, owner, result;
-  if (napi_get_reference_value(env, fn_ref, &fn) != napi_ok || fn == nullptr) return;
-  if (napi_get_reference_value(env, s->owner, &owner) != napi_ok || owner == nullptr) return;
-  if (napi_make_callback(env, state->async_context, owner, fn, argc, argv, &result) != napi_ok) {
-    bool pending = false;
-    napi_is_exception_pending(env, &pending);
-    if (pending) {
-      napi_value error;
-      napi_get_and_clear_last_exception(env, &error);
-      napi_fatal_exception(env, error);
-    }
-  }
-}
-
-void CallOwnerWithNumber(Socket* s, napi_ref fn_ref, double value) {
-  if (s->state->tearing_down) return;
-  napi_value arg;
-  if (napi_create_double(s->state->env, value, &arg) != napi_ok) return;
-  CallOwner(s, fn_ref, 1, &arg);
-}
-
-void OnPoll(uv_poll_t* handle, int status, int events);
-
-// Makes the poll handle watch what the socket needs now (see the file comment).
-void UpdateEvents(Socket* s) {
-  if (s->closing) return;
-  int want = 0;
-  if (!s->paused && !s->eof) want |= UV_READABLE;
-  if (!s->queue.empty()) want |= UV_WRITABLE;
-  if (want == s->events) return;
-  const int rc = want == 0 ? uv_poll_stop(&s->poll) : uv_poll_start(&s->poll, want, OnPoll);
-  if (rc == 0) s->events = want;
-}
-
-void OnClosed(uv_handle_t* handle);
-
-// Starts closing: stops polling, drops the queue; the fd is closed and JS is told in
-// OnClosed, once libuv let go of the handle.
-void Close(Socket* s, int err) {
-  if (s->closing) return;
-  s->closing = true;
-  s->close_errno = err;
-  s->queue.Clear();
-  uv_poll_stop(&s->poll);
-  uv_close(reinterpret_cast<uv_handle_t*>(&s->poll), OnClosed);
-}
 
 class SocketWrap : public Napi::ObjectWrap<SocketWrap> {
  public:
@@ -212,24 +56,21 @@ class SocketWrap : public Napi::ObjectWrap<SocketWrap> {
                        });
   }
 
-  SocketWrap(const Napi::CallbackInfo& info);
+  explicit SocketWrap(const Napi::CallbackInfo& info);
   ~SocketWrap() override {
-    // Collected while still open: only possible when the environment is torn down (the
-    // owner reference keeps an open socket's owner, and through it this object, alive).
     if (socket_ != nullptr) {
-      socket_->wrap = nullptr;
+      socket_->wrap_slot = nullptr;
       Close(socket_, 0);
-      socket_ = nullptr;
     }
   }
-
-  void Detach() { socket_ = nullptr; }
 
  private:
   Napi::Value Write(const Napi::CallbackInfo& info);
   void Pause(const Napi::CallbackInfo&) { SetPaused(true); }
   void Resume(const Napi::CallbackInfo&) { SetPaused(false); }
-  void End(const Napi::CallbackInfo& info);
+  void End(const Napi::CallbackInfo&) {
+    if (socket_ != nullptr) transport::End(socket_);
+  }
   void Destroy(const Napi::CallbackInfo&) {
     if (socket_ != nullptr) Close(socket_, 0);
   }
@@ -239,99 +80,12 @@ class SocketWrap : public Napi::ObjectWrap<SocketWrap> {
     UpdateEvents(socket_);
   }
 
-  Socket* socket_ = nullptr;
+  Socket* socket_ = nullptr;  // null once the socket is freed (socket.cc, OnClosed)
 };
 
-void OnClosed(uv_handle_t* handle) {
-  Socket* s = static_cast<Socket*>(handle->data);
-  LoopState* state = s->state;
-  // Only now: a closed fd number may be reused at once, and libuv must not poll it then.
-  if (s->fd >= 0) close(s->fd);  // Linux closes the fd even when close() fails (EINTR)
-  s->fd = -1;
-  if (s->prev != nullptr) s->prev->next = s->next;
-  else if (state->sockets == s) state->sockets = s->next;
-  if (s->next != nullptr) s->next->prev = s->prev;
-  if (s->wrap != nullptr) s->wrap->Detach();
-  if (!state->tearing_down) {
-    Napi::HandleScope scope(state->env);
-    CallOwnerWithNumber(s, state->on_close, s->close_errno);
-    ReleaseRef(state->env, &s->owner);
-  }
-  delete s;
-  state->live -= 1;
-  FreeStateIfDone(state);
-}
-
-// shutdown(SHUT_WR) once end() was asked for and the queue is empty; closes when the peer
-// has ended too.
-void MaybeShutdown(Socket* s) {
-  if (s->closing || !s->end_requested || s->shut_wr || !s->queue.empty()) return;
-  s->shut_wr = true;
-  if (shutdown(s->fd, SHUT_WR) != 0 && errno != ENOTCONN) {
-    Close(s, errno);
-    return;
-  }
-  if (s->eof) Close(s, 0);
-}
-
-// A writable event: hands the queue to the kernel.
-void Flush(Socket* s) {
-  if (s->queue.empty()) {
-    UpdateEvents(s);  // spurious: nothing to write
-    return;
-  }
-  ssize_t n;
-  do n = send(s->fd, s->queue.data(), s->queue.size(), MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) Close(s, errno);
-    return;
-  }
-  s->queue.Consume(static_cast<size_t>(n));
-  UpdateEvents(s);
-  MaybeShutdown(s);
-  if (s->closing) return;
-  CallOwnerWithNumber(s, s->state->on_flush, static_cast<double>(s->queue.size()));
-}
-
-void Read(Socket* s) {
-  LoopState* state = s->state;
-  ssize_t n;
-  do n = read(s->fd, state->read_data, kReadBufferSize);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) {
-    if (errno != EAGAIN && errno != EWOULDBLOCK) Close(s, errno);
-    return;
-  }
-  if (n == 0) {
-    s->eof = true;
-    UpdateEvents(s);
-    napi_value none = nullptr;
-    CallOwner(s, state->on_end, 0, &none);
-    if (s->shut_wr) Close(s, 0);
-    return;
-  }
-  CallOwnerWithNumber(s, state->on_data, static_cast<double>(n));
-}
-
-void OnPoll(uv_poll_t* handle, int status, int events) {
-  Socket* s = static_cast<Socket*>(handle->data);
-  if (s->closing) return;
-  if (status < 0) {
-    // libuv reports EPOLLERR (a reset, for one) as UV_EBADF: the socket's own pending error
-    // says what happened. libuv's codes are negated errnos on Unix.
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err == 0) err = -status;
-    Close(s, err);
-    return;
-  }
-  // One scope for the JS calls of this event; Read/Flush may close the socket (and JS may
-  // destroy it from a callback), but the Socket lives until OnClosed, a later loop phase.
-  Napi::HandleScope scope(s->state->env);
-  if ((events & UV_WRITABLE) != 0) Flush(s);
-  if (s->closing) return;
-  if ((events & UV_READABLE) != 0 && !s->paused && !s->eof) Read(s);
+void ReleaseRef(napi_env env, napi_ref* ref) {
+  if (*ref != nullptr) napi_delete_reference(env, *ref);
+  *ref = nullptr;
 }
 
 SocketWrap::SocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<SocketWrap>(info) {
@@ -347,6 +101,7 @@ SocketWrap::SocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket
   }
   const double fd_arg = info[0].As<Napi::Number>().DoubleValue();
   const double max_queued = info[2].As<Napi::Number>().DoubleValue();
+  // Range first: converting a NaN or out-of-range double to int is UB.
   if (!(fd_arg >= 0 && fd_arg <= INT_MAX) || static_cast<double>(static_cast<int>(fd_arg)) != fd_arg) {
     Napi::RangeError::New(env, "fd must be an integer >= 0").ThrowAsJavaScriptException();
     return;
@@ -373,42 +128,23 @@ SocketWrap::SocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket
     Napi::Error::New(env, "out of memory").ThrowAsJavaScriptException();
     return;
   }
-  const int rc = uv_poll_init(state->loop, &s->poll, fd);  // also sets O_NONBLOCK
+  s->max_queued = static_cast<size_t>(max_queued);
+  if (napi_create_reference(env, info[1], 1, &s->owner) != napi_ok) {
+    delete s;
+    close(fd);
+    Napi::Error::New(env, "cannot reference the owner").ThrowAsJavaScriptException();
+    return;
+  }
+  const int rc = Open(state, s, fd);
   if (rc != 0) {
+    napi_delete_reference(env, s->owner);
     delete s;
     close(fd);
     Napi::Error::New(env, std::string("uv_poll_init failed: ") + uv_strerror(rc)).ThrowAsJavaScriptException();
     return;
   }
-  s->poll.data = s;
-  s->state = state;
-  s->fd = fd;
-  s->max_queued = static_cast<size_t>(max_queued);
-  s->wrap = this;
-  s->next = state->sockets;
-  if (state->sockets != nullptr) state->sockets->prev = s;
-  state->sockets = s;
-  state->live += 1;
+  s->wrap_slot = &socket_;
   socket_ = s;
-  if (napi_create_reference(env, info[1], 1, &s->owner) != napi_ok) {
-    Close(s, ENOMEM);
-    return;
-  }
-  UpdateEvents(s);
-}
-
-// Appends the batch's bytes from iov[i] + offset on to the queue. Returns 0, or the errno
-// that closes the socket: ENOBUFS past max_queued (the caller kept writing after write()
-// said the buffer was full: only bytes the kernel did not take count), ENOMEM.
-int QueueRest(Socket* s, const iovec* iov, size_t count, size_t i, size_t offset) {
-  size_t rest = 0;
-  for (size_t j = i; j < count; j++) rest += iov[j].iov_len;  // chunks in memory: no wrap
-  rest -= offset;
-  if (rest > s->max_queued || s->queue.size() > s->max_queued - rest) return ENOBUFS;
-  for (; i < count; i++, offset = 0) {
-    if (!s->queue.Append(static_cast<const uint8_t*>(iov[i].iov_base) + offset, iov[i].iov_len - offset)) return ENOMEM;
-  }
-  return 0;
 }
 
 Napi::Value SocketWrap::Write(const Napi::CallbackInfo& info) {
@@ -451,55 +187,12 @@ Napi::Value SocketWrap::Write(const Napi::CallbackInfo& info) {
     iov[used].iov_len = length;
     used++;
   }
-  if (!s->queue.empty()) {
-    // Order: behind what is already waiting; the writable event sends it.
-    if (const int err = QueueRest(s, iov, used, 0, 0)) {
-      Close(s, err);
-      return Napi::Number::New(env, -err);
-    }
-    return Napi::Number::New(env, static_cast<double>(s->queue.size()));
-  }
-  size_t i = 0;
-  while (i < used) {
-    const size_t batch = used - i < kMaxIov ? used - i : kMaxIov;
-    msghdr msg{};
-    msg.msg_iov = iov + i;
-    msg.msg_iovlen = batch;
-    ssize_t n;
-    do n = sendmsg(s->fd, &msg, MSG_NOSIGNAL);
-    while (n < 0 && errno == EINTR);
-    if (n < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
-        const int err = errno;
-        Close(s, err);
-        return Napi::Number::New(env, -err);
-      }
-      n = 0;
-    }
-    // Skip the chunks sent whole; a partial write leaves i inside a chunk at `offset`.
-    size_t sent = static_cast<size_t>(n);
-    const size_t end = i + batch;
-    while (i < end && sent >= iov[i].iov_len) sent -= iov[i++].iov_len;
-    if (i < end) {
-      if (const int err = QueueRest(s, iov, used, i, sent)) {
-        Close(s, err);
-        return Napi::Number::New(env, -err);
-      }
-      UpdateEvents(s);
-      break;
-    }
-  }
-  return Napi::Number::New(env, static_cast<double>(s->queue.size()));
-}
-
-void SocketWrap::End(const Napi::CallbackInfo&) {
-  if (socket_ == nullptr || socket_->closing) return;
-  socket_->end_requested = true;
-  MaybeShutdown(socket_);
+  return Napi::Number::New(env, Send(s, iov, used));
 }
 
 // Environment teardown (process exit, worker termination): close every socket without
-// calling into JS, which is going away.
+// calling into JS, which is going away. Registered after N-API's own teardown hook, so it
+// runs before it (hooks run in reverse order).
 void Teardown(void* data) {
   LoopState* state = static_cast<LoopState*>(data);
   state->tearing_down = true;
@@ -528,25 +221,23 @@ Napi::Value Setup(const Napi::CallbackInfo& info) {
     Napi::Error::New(env, "transport state missing").ThrowAsJavaScriptException();
     return Napi::Value();
   }
-  ReleaseRef(env, &state->on_data);
-  ReleaseRef(env, &state->on_flush);
-  ReleaseRef(env, &state->on_end);
-  ReleaseRef(env, &state->on_close);
-  napi_create_reference(env, info[0], 1, &state->on_data);
-  napi_create_reference(env, info[1], 1, &state->on_flush);
-  napi_create_reference(env, info[2], 1, &state->on_end);
-  napi_create_reference(env, info[3], 1, &state->on_close);
   if (state->read_buffer == nullptr) {
     napi_value buffer;
     void* data = nullptr;
-    if (napi_create_arraybuffer(env, kReadBufferSize, &data, &buffer) != napi_ok || data == nullptr) {
+    if (napi_create_arraybuffer(env, kReadBufferSize, &data, &buffer) != napi_ok || data == nullptr ||
+        napi_create_reference(env, buffer, 1, &state->read_buffer) != napi_ok) {
       Napi::Error::New(env, "cannot allocate the read buffer").ThrowAsJavaScriptException();
       return Napi::Value();
     }
-    // The ArrayBuffer stays referenced for the environment's life, so `data` stays valid;
-    // it is never handed to user code, so nothing can transfer (detach) it.
-    napi_create_reference(env, buffer, 1, &state->read_buffer);
+    // Referenced for the environment's life, so `data` stays valid; src/backend never hands
+    // the ArrayBuffer itself to user code, so nothing can transfer (detach) it.
     state->read_data = static_cast<uint8_t*>(data);
+  }
+  // A second call (a second copy of the JS module) replaces the callbacks.
+  napi_ref* refs[4] = {&state->on_data, &state->on_flush, &state->on_end, &state->on_close};
+  for (size_t i = 0; i < 4; i++) {
+    ReleaseRef(env, refs[i]);
+    napi_create_reference(env, info[i], 1, refs[i]);
   }
   napi_value buffer;
   napi_get_reference_value(env, state->read_buffer, &buffer);
@@ -557,7 +248,7 @@ Napi::Value Setup(const Napi::CallbackInfo& info) {
 
 void Init(Napi::Env env, Napi::Object exports) {
   LoopState* state = new (std::nothrow) LoopState();
-  if (state == nullptr) return;  // no transport exports: the TS side falls back to Node's sockets
+  if (state == nullptr) return;  // no transport exports: the TS side keeps Node's sockets
   state->env = env;
   napi_value name;
   if (napi_get_uv_event_loop(env, &state->loop) != napi_ok ||
