@@ -237,6 +237,23 @@ describe.runIf(native)('NativeTransport', () => {
     expect(cbs.every((c) => c === null)).toBe(true);
   });
 
+  it('end() with writes queued after the peer ended: every write completes, then a clean close', async () => {
+    const pair = await factory.pair();
+    const { transport } = takeOver(pair);
+    const sink = new RecordingSink();
+    transport.attach(sink, Buffer.alloc(0));
+    pair.client.pause();
+    pair.client.end(); // the peer's FIN first
+    await sink.ended();
+    const cbs: Array<Error | null | undefined> = [];
+    const written = fillUntilFull(transport, cbs);
+    transport.end(); // both sides ended once the queue is written: the close follows the flush
+    const got = collect(pair.client, written);
+    expect(await sink.closed()).toBe(false);
+    expect((await got).length).toBe(written);
+    expect(cbs.every((c) => c === null)).toBe(true);
+  });
+
   it('destroy() with writes queued drops them: their callbacks fail, onClose(false) comes last', async () => {
     const pair = await factory.pair();
     const { transport } = takeOver(pair);
