@@ -244,6 +244,12 @@ Napi::Value Setup(const Napi::CallbackInfo& info) {
   return Napi::Value(env, buffer);
 }
 
+// Test hook: sockets of this environment not yet freed (their close callback has not run).
+Napi::Value Live(const Napi::CallbackInfo& info) {
+  LoopState* state = info.Env().GetInstanceData<LoopState>();
+  return Napi::Number::New(info.Env(), state == nullptr ? 0 : static_cast<double>(state->live));
+}
+
 }  // namespace
 
 void Init(Napi::Env env, Napi::Object exports) {
@@ -261,6 +267,7 @@ void Init(Napi::Env env, Napi::Object exports) {
   napi_add_env_cleanup_hook(env, Teardown, state);
   exports.Set("transportSetup", Napi::Function::New(env, Setup, "transportSetup"));
   exports.Set("NativeSocket", SocketWrap::Define(env));
+  exports.Set("_transportLive", Napi::Function::New(env, Live, "_transportLive"));
 }
 #else
 void Init(Napi::Env, Napi::Object) {}

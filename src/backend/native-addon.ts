@@ -37,6 +37,8 @@ export interface NativeAddon {
     onClose: (this: Owner, errno: number) => void,
   ) => ArrayBuffer;
   NativeSocket?: new (fd: number, owner: object, maxQueued: number) => NativeSocketHandle;
+  /** Test hook: native sockets of this thread not yet freed. */
+  _transportLive?: () => number;
 }
 
 /** One connection's fd, owned by the addon (native/transport.cc). */

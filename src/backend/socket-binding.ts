@@ -34,6 +34,8 @@ export interface NativeSocketBinding {
    * poll handle cannot be had (EMFILE...), before anything was taken.
    */
   open(fd: number, owner: NativeSocketOwner, maxQueued: number): NativeSocketHandle;
+  /** Test hook: native sockets of this thread whose C++ state is not freed yet. */
+  live(): number;
 }
 
 // The dispatchers the addon calls: one set per thread, no closure per connection.
@@ -59,8 +61,8 @@ export function nativeSocketBinding(): NativeSocketBinding | null {
   if (backendName !== 'native' || process.platform !== 'linux') return cached;
   try {
     const addon = loadNativeAddon();
-    const { transportSetup, NativeSocket } = addon;
-    if (typeof transportSetup !== 'function' || typeof NativeSocket !== 'function') return cached;
+    const { transportSetup, NativeSocket, _transportLive } = addon;
+    if (typeof transportSetup !== 'function' || typeof NativeSocket !== 'function' || typeof _transportLive !== 'function') return cached;
     const readBuffer = Buffer.from(transportSetup(onData, onFlush, onEnd, onClose));
     cached = Object.freeze({
       readBuffer,
@@ -70,6 +72,7 @@ export function nativeSocketBinding(): NativeSocketBinding | null {
         handle.pause();
         return handle;
       },
+      live: () => _transportLive(),
     });
   } catch {
     cached = null;

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { backendName } from '../../src/backend';
+import { nativeSocketBinding } from '../../src/backend/socket-binding';
 import { takeOverSocket } from '../../src/io/native-transport';
 import { PairFactory, RecordingSink, openFds } from './native-transport-helpers';
 
@@ -24,6 +25,8 @@ describe.runIf(native)('NativeTransport fds', () => {
     await ws.closed();
     await warmFactory.close();
     const before = openFds();
+    const binding = nativeSocketBinding()!;
+    const liveBefore = binding.live();
     const factory = new PairFactory();
     await factory.listen();
     const cleanCloseErrors: number[] = [];
@@ -61,6 +64,8 @@ describe.runIf(native)('NativeTransport fds', () => {
     // Every client socket and accepted Node socket is closed by now; our dups closed in
     // their close callbacks, before onClose.
     expect(openFds()).toBe(before);
+    // And every connection's C++ state was freed (in the same close callback).
+    expect(binding.live()).toBe(liveBefore);
     // Only a peer's reset may close with an error; a clean end or our destroy() never does.
     expect(cleanCloseErrors).toEqual([]);
   });
