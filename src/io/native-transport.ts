@@ -237,7 +237,8 @@ interface TcpHandle {
  * Linux-specific steps: the fd comes from the socket's libuv handle (`_handle.fd`, a Node
  * internal); the addon dup()s it; then the Node socket is destroyed, which closes Node's fd
  * only (the dup keeps the connection open: no FIN is sent). The Node socket emits 'close'
- * as usual: remove its listeners first if they would act on it.
+ * as usual: remove its listeners first if they would act on it. Its 'data' and 'readable'
+ * listeners are removed (the bytes Node had buffered go to the transport, not to them).
  */
 export function takeOverSocket(socket: Duplex, head: Buffer, options?: NativeTransportOptions): TakeOver | null {
   const binding = nativeSocketBinding();
@@ -258,6 +259,10 @@ export function takeOverSocket(socket: Duplex, head: Buffer, options?: NativeTra
   // Everything below runs in this tick, so Node's handle reads nothing more; what the
   // kernel holds is read through the dup later.
   socket.pause();
+  // read() emits 'data' for what it returns, even when paused: the bytes belong to the
+  // transport now, and the socket is about to be destroyed, so its readers go.
+  socket.removeAllListeners('data');
+  socket.removeAllListeners('readable');
   const parts: Buffer[] = head.length > 0 ? [head] : [];
   for (let chunk: unknown = socket.read(); chunk !== null; chunk = socket.read()) parts.push(chunk as Buffer);
   socket.destroy();

@@ -73,6 +73,9 @@ describe.runIf(native)('NativeTransport', () => {
   it('takes over mid-stream without losing a byte: head, Node-buffered bytes, later bytes', async () => {
     const pair = await factory.pair();
     const { server, client } = pair;
+    // A reader that paused: the bytes it did not take must go to the transport, not to it.
+    const seenByNode: Buffer[] = [];
+    server.on('data', (c: Buffer) => seenByNode.push(c));
     server.pause();
     const buffered = pattern(3000, 1);
     client.write(buffered);
@@ -81,6 +84,7 @@ describe.runIf(native)('NativeTransport', () => {
     const head = Buffer.from('HEAD');
     const taken = takeOver(pair, head);
     expect(server.destroyed).toBe(true);
+    expect(seenByNode).toEqual([]);
     expect(taken.head.equals(Buffer.concat([head, buffered]))).toBe(true);
     expect(taken.transport.remotePort).toBe(client.localPort);
     expect(taken.transport.remoteAddress).toBe('127.0.0.1');
