@@ -244,7 +244,7 @@ export function takeOverSocket(socket: Duplex, head: Buffer, options?: NativeTra
   const binding = nativeSocketBinding();
   if (binding === null) return null;
   if (!(socket instanceof net.Socket) || socket instanceof tls.TLSSocket) return null;
-  if (socket.destroyed || socket.connecting || socket.writableLength > 0 || socket.readableEncoding !== null) return null;
+  if (socket.destroyed || socket.connecting || socket.writableEnded || socket.writableLength > 0 || socket.readableEncoding !== null) return null;
   // Node already read the peer's FIN: the kernel will not report it again to the dup.
   const state = (socket as unknown as { _readableState?: { ended?: boolean } })._readableState;
   if (state === undefined || state.ended === true) return null;
