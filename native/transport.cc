@@ -33,6 +33,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #endif
@@ -122,6 +125,10 @@ SocketWrap::SocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket
     Napi::Error::New(env, std::string("dup failed: ") + std::strerror(errno)).ThrowAsJavaScriptException();
     return;
   }
+  // The sender batches frames already: Nagle would only delay them (as the Node transport's
+  // setNoDelay). Best effort: a socket that refuses it still works.
+  const int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   Socket* s = new (std::nothrow) Socket();
   if (s == nullptr) {
     close(fd);

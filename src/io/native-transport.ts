@@ -54,6 +54,10 @@ function start(t: NativeTransport, head: Buffer): void {
   t.startReading(head);
 }
 
+function finish(t: NativeTransport): void {
+  t.finished();
+}
+
 export class NativeTransport implements Transport, NativeSocketOwner {
   readonly kind = 'native' as const;
   readonly reusesWrittenChunks = true;
@@ -70,6 +74,8 @@ export class NativeTransport implements Transport, NativeSocketOwner {
   /** Bytes accepted by write() so far; minus `queued`, the bytes the kernel took. */
   private accepted = 0;
   private pending: PendingWrite[] | null = null;
+  /** onceFinished() callbacks: run when the queue is empty after end(). */
+  private finishWaiters: Array<() => void> | null = null;
   private drainWanted = false;
   private paused = false;
   private reading = false;
@@ -147,6 +153,17 @@ export class NativeTransport implements Transport, NativeSocketOwner {
     return false;
   }
 
+  /**
+   * Calls `cb` once `end()` was called and every byte written before it was handed to the
+   * kernel (a Writable's 'finish'), or returns true, without calling it, when that already
+   * happened. Never called when the transport closes first.
+   */
+  onceFinished(cb: () => void): boolean {
+    if (this.ended && this.queued === 0 && !this.failed) return true;
+    (this.finishWaiters ??= []).push(cb);
+    return false;
+  }
+
   pause(): void {
     this.paused = true;
     if (this.reading && !this.destroyed) this.handle.pause();
@@ -161,6 +178,16 @@ export class NativeTransport implements Transport, NativeSocketOwner {
     if (this.ended || this.destroyed) return;
     this.ended = true;
     this.handle.end();
+    // Nothing queued: finished now, reported on a later tick like a Writable's 'finish'.
+    if (this.queued === 0 && this.finishWaiters !== null) process.nextTick(finish, this);
+  }
+
+  /** @internal Runs the onceFinished() callbacks once ended and flushed. */
+  finished(): void {
+    const waiters = this.finishWaiters;
+    if (waiters === null || !this.ended || this.queued !== 0 || this.destroyed || this.failed) return;
+    this.finishWaiters = null;
+    for (const cb of waiters) cb();
   }
 
   destroy(): void {
@@ -193,6 +220,7 @@ export class NativeTransport implements Transport, NativeSocketOwner {
       this.drainWanted = false;
       this.sink?.onDrain();
     }
+    if (queued === 0) this.finished();
   }
 
   onNativeEnd(): void {
@@ -203,6 +231,7 @@ export class NativeTransport implements Transport, NativeSocketOwner {
   onNativeClose(errno: number): void {
     if (this.closed) return;
     this.closed = true;
+    this.finishWaiters = null;
     this.queued = 0;
     this.drainWanted = false;
     const pending = this.pending;

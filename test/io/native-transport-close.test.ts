@@ -192,4 +192,41 @@ describe.runIf(native)('NativeTransport: ends, resets and closes', () => {
     transport.destroy(); // a second destroy is a no-op
     expect(sink.events.length).toBe(atClose);
   });
+
+  it('onceFinished: after end(), once every queued byte went to the kernel; true when already so', async () => {
+    const pair = await factory.pair();
+    const { transport } = takeOver(pair);
+    transport.attach(new RecordingSink(), Buffer.alloc(0));
+    pair.client.pause();
+    const cbs: Array<Error | null | undefined> = [];
+    fillUntilFull(transport, cbs);
+    let finishedAt = -1;
+    expect(transport.onceFinished(() => (finishedAt = transport.bufferedBytes))).toBe(false);
+    transport.end();
+    pair.client.resume();
+    await until(() => finishedAt >= 0);
+    expect(finishedAt).toBe(0);
+    expect(transport.onceFinished(() => undefined)).toBe(true);
+  });
+
+  it('onceFinished with nothing queued reports on a later tick, and never after a destroy()', async () => {
+    const pair = await factory.pair();
+    const { transport } = takeOver(pair);
+    const sink = new RecordingSink();
+    transport.attach(sink, Buffer.alloc(0));
+    let finished = 0;
+    expect(transport.onceFinished(() => finished++)).toBe(false);
+    transport.end();
+    expect(finished).toBe(0);
+    await until(() => finished === 1);
+    const other = await factory.pair();
+    const second = takeOver(other).transport;
+    const secondSink = new RecordingSink();
+    second.attach(secondSink, Buffer.alloc(0));
+    let never = 0;
+    second.onceFinished(() => never++);
+    second.destroy();
+    await secondSink.closed();
+    expect(never).toBe(0);
+  });
 });
