@@ -184,7 +184,7 @@ describe.runIf(native)('NativeTransport', () => {
     const sink = new RecordingSink();
     transport.pause(); // before attach: reading never starts until resume()
     transport.attach(sink, Buffer.from('h'));
-    const big = pattern(8 * 1024 * 1024, 3);
+    const big = pattern(16 * 1024 * 1024, 3); // more than loopback buffers hold
     const accepted = pair.client.write(big);
     await sink.receivedAtLeast(1);
     // The peer's writes back up: nothing of `big` was read by us.
@@ -194,6 +194,25 @@ describe.runIf(native)('NativeTransport', () => {
     transport.resume();
     await sink.receivedAtLeast(1 + big.length);
     expect(sink.data().subarray(1).equals(big)).toBe(true);
+  });
+
+  it('a sink that pauses while handling the head gets nothing more until it resumes', async () => {
+    const pair = await factory.pair();
+    const { transport } = takeOver(pair);
+    const sink = new RecordingSink();
+    sink.onChunk = () => {
+      sink.onChunk = undefined;
+      transport.pause();
+    };
+    transport.attach(sink, Buffer.from('head'));
+    await sink.receivedAtLeast(4);
+    const later = pattern(16 * 1024 * 1024, 9); // more than loopback buffers hold
+    pair.client.write(later);
+    await until(() => pair.client.writableLength > 0); // backpressure: we do not read
+    expect(sink.received).toBe(4);
+    transport.resume();
+    await sink.receivedAtLeast(4 + later.length);
+    expect(sink.data().subarray(4).equals(later)).toBe(true);
   });
 
   it('a listener exception in onData does not break the transport for the next event', async () => {
