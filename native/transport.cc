@@ -35,6 +35,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -152,6 +153,16 @@ SocketWrap::SocketWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Socket
   }
   s->wrap_slot = &socket_;
   socket_ = s;
+  // The caller closes its fd next. epoll registrations belong to the open file description,
+  // which the dup keeps open: if the caller's handle is still registered when its fd is
+  // closed, that registration outlives the fd and keeps reporting events under a dead (or
+  // reused) fd number. libuv deletes it before closing, except when the deletion is batched
+  // through io_uring (UV_USE_IO_URING=1, inside a poll callback): then it runs after the
+  // close, fails, and the stale entry stays. So it is deleted here, while the fd is open.
+  // libuv ignores failed deletions, so its own later one is harmless; done last, because a
+  // takeover that failed leaves the caller's socket in use.
+  epoll_event unused{};
+  epoll_ctl(uv_backend_fd(state->loop), EPOLL_CTL_DEL, source, &unused);
 }
 
 Napi::Value SocketWrap::Write(const Napi::CallbackInfo& info) {
