@@ -46,6 +46,14 @@ function systemError(errno: number, syscall: string): NodeJS.ErrnoException {
   return err;
 }
 
+/** The options with their defaults; a RangeError for a bad one. */
+function checkOptions(options: NativeTransportOptions): Required<NativeTransportOptions> {
+  const { highWaterMark = DEFAULT_HIGH_WATER_MARK, maxQueuedBytes = DEFAULT_TRANSPORT_MAX_QUEUED } = options;
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 0) throw new RangeError('highWaterMark must be a non-negative safe integer');
+  if (!Number.isSafeInteger(maxQueuedBytes) || maxQueuedBytes < 1) throw new RangeError('maxQueuedBytes must be a positive safe integer');
+  return { highWaterMark, maxQueuedBytes };
+}
+
 function callLater(cb: WriteCallback, err?: Error): void {
   process.nextTick(cb, err);
 }
@@ -86,9 +94,7 @@ export class NativeTransport implements Transport, NativeSocketOwner {
 
   /** Use {@link takeOverSocket}; `fd` is dup()ed, the caller closes its own. */
   constructor(binding: NativeSocketBinding, fd: number, remoteAddress: string | undefined, remotePort: number | undefined, options: NativeTransportOptions = {}) {
-    const { highWaterMark = DEFAULT_HIGH_WATER_MARK, maxQueuedBytes = DEFAULT_TRANSPORT_MAX_QUEUED } = options;
-    if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 0) throw new RangeError('highWaterMark must be a non-negative safe integer');
-    if (!Number.isSafeInteger(maxQueuedBytes) || maxQueuedBytes < 1) throw new RangeError('maxQueuedBytes must be a positive safe integer');
+    const { highWaterMark, maxQueuedBytes } = checkOptions(options);
     this.highWaterMark = highWaterMark;
     this.readBuffer = binding.readBuffer;
     this.remoteAddress = remoteAddress;
@@ -270,6 +276,8 @@ interface TcpHandle {
  * listeners are removed (the bytes Node had buffered go to the transport, not to them).
  */
 export function takeOverSocket(socket: Duplex, head: Buffer, options?: NativeTransportOptions): TakeOver | null {
+  // A bad option is the caller's bug, not a reason to fall back: it throws.
+  const checked = checkOptions(options ?? {});
   const binding = nativeSocketBinding();
   if (binding === null) return null;
   if (!(socket instanceof net.Socket) || socket instanceof tls.TLSSocket) return null;
@@ -281,7 +289,7 @@ export function takeOverSocket(socket: Duplex, head: Buffer, options?: NativeTra
   if (handle == null || handle.constructor?.name !== 'TCP' || typeof handle.fd !== 'number' || handle.fd < 0) return null;
   let transport: NativeTransport;
   try {
-    transport = new NativeTransport(binding, handle.fd, socket.remoteAddress, socket.remotePort, options);
+    transport = new NativeTransport(binding, handle.fd, socket.remoteAddress, socket.remotePort, checked);
   } catch {
     return null; // EMFILE and the like: Node's socket carries on
   }

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
+import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { backendName } from '../../src/backend';
@@ -249,7 +250,6 @@ describe.runIf(native)('NativeTransport', () => {
   });
 
   it('declines a non-socket Duplex, a socket with unsent bytes and one already ended', async () => {
-    const { PassThrough } = await import('node:stream');
     expect(takeOverSocket(new PassThrough(), Buffer.alloc(0))).toBeNull();
     const pair = await factory.pair();
     pair.client.pause();
@@ -290,6 +290,8 @@ describe.runIf(native)('NativeTransport', () => {
     const binding = nativeSocketBinding()!;
     expect(() => new NativeTransport(binding, 1, undefined, undefined, { highWaterMark: -1 })).toThrow(RangeError);
     expect(() => new NativeTransport(binding, 1, undefined, undefined, { maxQueuedBytes: 0 })).toThrow(RangeError);
+    // The takeover throws too (a caller's bug), before touching the socket.
+    expect(() => takeOverSocket(new PassThrough(), Buffer.alloc(0), { highWaterMark: 1.5 })).toThrow(RangeError);
     const file = fs.openSync(__filename, 'r');
     try {
       expect(() => new NativeTransport(binding, file, undefined, undefined)).toThrow(/not a socket/);
