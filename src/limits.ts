@@ -26,6 +26,14 @@ export const DEFAULT_HIGH_WATER_MARK = 16 * 1024;
 /** Default bound on buffered outbound bytes before a slow peer is closed: 16 MiB (as Bun). */
 export const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
 
+/**
+ * Default bound on the native transport's own write queue (bytes the kernel did not take):
+ * 1 GiB. A backstop only: the connection closes a slow peer at maxBufferedAmount long
+ * before, but one large message may go into an empty buffer whatever its size, so this
+ * bound sits far above any sane message; past it the transport closes (ENOBUFS).
+ */
+export const DEFAULT_TRANSPORT_MAX_QUEUED = 1024 * 1024 * 1024;
+
 /** Default most unanswered pings of a peer that does not read: 60 (as ws 8.23). */
 export const DEFAULT_MAX_PENDING_AUTO_PONGS = 60;
 
