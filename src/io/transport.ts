@@ -67,6 +67,15 @@ export interface Transport {
    */
   readonly reusesWrittenChunks: boolean;
 
+  /**
+   * True when a chunk given to `onData` is a view of a buffer the transport reads into
+   * again (NativeTransport: one 64 KiB buffer per thread): its bytes are valid only until
+   * `onData` returns. The receive path then copies what outlives the call (a message or
+   * control payload handed to users, a kept fragment); FrameReader always copies the
+   * unparsed tail it keeps. Absent or false: a chunk is the sink's to keep (Node's streams).
+   */
+  readonly chunksAreBorrowed?: boolean;
+
   /** Bytes accepted by `write()` and not yet handed to the OS. */
   readonly bufferedBytes: number;
 
