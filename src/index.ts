@@ -55,6 +55,8 @@ export type {
   ServeOptions,
   ServerOptions,
   PublishOptions,
+  TransportChoice,
+  TransportKind,
   TopicStats,
   VerifyClientAsync,
   VerifyClientInfo,

@@ -18,7 +18,7 @@ import { buildClientRequest, checkServerResponse } from '../handshake/handshake'
 import { Response } from '../handshake/http11';
 import { parseTarget, type Target, wsHandshakeMessage } from './client-url';
 import { CLOSED, CONNECTING } from './ready-state';
-import { NodeStreamTransport } from './node-stream-transport';
+import { openTransport, resolveTransportChoice, type TransportChoice } from './transport-select';
 import { kConnection, type TransportConnection } from './transport-connection';
 import { createDeflate, type PerMessageDeflateOptions } from './deflate-glue';
 import {
@@ -72,6 +72,11 @@ export interface ClientOptions
    * `connect()`: the backoff of `for await (const ws of connect(url))`.
    */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * Which transport carries the connection once upgraded: 'auto' (default), 'native' or
+   * 'node', as WebSocketServer's option (docs/transports.md); WSCORE_TRANSPORT overrides it.
+   */
+  transport?: TransportChoice;
 }
 
 /** What a WebSocket must offer for the client code (the façade, seen from below). */
@@ -93,6 +98,8 @@ interface Pending {
   origin: Target | null;
   /** The socket to the proxy while the tunnel is being asked for. */
   tunnel: net.Socket | null;
+  /** The `transport` option and WSCORE_TRANSPORT, resolved when the WebSocket was made. */
+  transport: TransportChoice;
 }
 
 const pendingOf = new WeakMap<object, Pending>();
@@ -142,8 +149,9 @@ export function startClient(ws: ClientSocket, address: string | URL, protocols: 
     throw new TypeError('The proxy option cannot be combined with agent or createConnection');
   }
   ws._url = target.href;
+  const transport = resolveTransportChoice(options.transport);
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target, tunnel: null };
+  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target, tunnel: null, transport };
   pendingOf.set(ws, pending);
   if (timeout > 0) {
     pending.timer = new TimerEntry(ws, onHandshakeTimeout);
@@ -217,6 +225,7 @@ function request(
     allowSynchronousEvents: _as,
     proxy: _px,
     reconnect: _rc,
+    transport: _tr,
     ...requestOptions
   } = options;
   const reqOptions: https.RequestOptions = {
@@ -293,7 +302,8 @@ function request(
     const used = result.extensions.length > 0 ? deflate : null;
     if (used === null) deflate?.dispose?.();
     connection.setNegotiated(result.subprotocol ?? '', used === null ? '' : res.headers['sec-websocket-extensions'] ?? '', used);
-    connection.attach(new NodeStreamTransport(socket), head, 'client');
+    const opened = openTransport(socket, head, pending.transport);
+    connection.attach(opened.transport, opened.head, 'client');
     try {
       ws.emit('open');
     } catch (err) {

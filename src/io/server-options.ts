@@ -9,6 +9,7 @@ import type { PublishOptions } from './broadcast';
 import type { PerMessageDeflateOptions } from './deflate-glue';
 import type { WebSocketOptions } from './options';
 import type { VerifyClientAsync, VerifyClientSync } from './server-upgrade';
+import type { TransportChoice } from './transport-select';
 import type { WebSocket } from './websocket';
 
 /** Options of `WebSocketServer#broadcast` (those of {@link PreparedMessage}, and a filter). */
@@ -48,6 +49,14 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   maxHeaderCount?: number;
   /** Standalone: largest request head in bytes (larger: 431). Default 16 KiB. */
   maxHeaderSize?: number;
+  /**
+   * Which transport carries the connections once upgraded (docs/transports.md): 'auto'
+   * (default) the native one for plain TCP sockets when available (Linux, native backend),
+   * else Node's; 'native' requires it (an error at construction when unavailable); 'node'
+   * always Node's. TLS sockets and other Duplexes always use Node's. The WSCORE_TRANSPORT
+   * environment variable, when set, overrides this option.
+   */
+  transport?: TransportChoice;
   /** The class to instantiate for connections (a subclass of WebSocket). */
   WebSocket?: T;
 }

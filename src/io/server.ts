@@ -13,7 +13,7 @@ import type { Duplex } from 'node:stream';
 import { attachCounters, serverStats, serverUpgrade, ServerCounters, type WebSocketServerStats } from './diagnostics';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
 import { PreparedMessage, type PublishOptions } from './broadcast';
-import { NodeStreamTransport } from './node-stream-transport';
+import { openTransport, resolveTransportChoice, type TransportChoice } from './transport-select';
 import { connectionSettings, type WebSocketOptions } from './options';
 import type { BroadcastOptions, ServerOptions, WebSocketServerEventMap } from './server-options';
 import {
@@ -75,6 +75,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   private readonly connectionOptions: WebSocketOptions;
   /** The counters behind stats() (./diagnostics.ts). */
   private readonly counters = new ServerCounters();
+  /** The `transport` option and WSCORE_TRANSPORT, resolved once (./transport-select.ts). */
+  private readonly transportChoice: TransportChoice;
 
   constructor(options: ServerOptions<T>, callback?: () => void) {
     super();
@@ -86,6 +88,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     this.clients = (options.clientTracking === false ? undefined : new Set()) as Set<InstanceType<T>>;
     this.WebSocketClass = options.WebSocket ?? (WebSocket as T);
     this.handshakeTimeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+    this.transportChoice = resolveTransportChoice(options.transport);
     this.maxPayload = connectionSettings(options).maxPayload;
     const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
     // Frozen: every connection then shares one checked ConnectionSettings (connectionSettings).
@@ -294,7 +297,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     const ws = new this.WebSocketClass(null, undefined, this.connectionOptions) as InstanceType<T>;
     const connection = ws[kConnection];
     connection.setNegotiated(protocol ?? '', plan.extensionsHeader ?? '', plan.deflate);
-    connection.attach(new NodeStreamTransport(socket), head, 'server');
+    // Before the 101 is queued: on the native transport the response goes out through it,
+    // in the same write as what the 'connection' handler sends, with nothing left in Node's socket.
+    const opened = openTransport(socket, head, this.transportChoice);
+    connection.attach(opened.transport, opened.head, 'server');
     attachCounters(connection, this.counters);
     this.all.add(ws);
     this.clients?.add(ws);

@@ -12,14 +12,23 @@
  * reads and writes the raw fd, which under TLS carries ciphertext (Node's TLS stack owns
  * the session), and a Duplex that is not a socket has no fd.
  */
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 
 import { nativeSocketBinding } from '../backend/socket-binding';
 import { takeOverSocket, type NativeTransportOptions, type TakeOver } from './native-transport';
+import { NodeStreamTransport } from './node-stream-transport';
+import type { Transport } from './transport';
 
 export type TransportChoice = 'auto' | 'native' | 'node';
 
 const CHOICES: readonly string[] = ['auto', 'native', 'node'];
+
+function checkChoice(choice: unknown, source: string): asserts choice is TransportChoice {
+  if (typeof choice !== 'string' || !CHOICES.includes(choice)) {
+    throw new TypeError(`wscore: ${source} must be "auto", "native" or "node", not ${JSON.stringify(choice)}`);
+  }
+}
 
 /**
  * The effective choice: `WSCORE_TRANSPORT` (when set and non-empty) overrides the option,
@@ -31,12 +40,12 @@ export function resolveTransportChoice(option: unknown, env: NodeJS.ProcessEnv =
   const forced = env.WSCORE_TRANSPORT;
   let choice: unknown = option ?? 'auto';
   let source = 'the transport option';
+  // The option is checked even when the variable overrides it: a typo fails in every run.
+  checkChoice(choice, source);
   if (forced !== undefined && forced !== '') {
     choice = forced;
     source = 'WSCORE_TRANSPORT';
-  }
-  if (typeof choice !== 'string' || !CHOICES.includes(choice)) {
-    throw new TypeError(`wscore: ${source} must be "auto", "native" or "node", not ${JSON.stringify(choice)}`);
+    checkChoice(choice, source);
   }
   if (choice === 'native' && nativeSocketBinding() === null) {
     throw new Error(
@@ -56,4 +65,30 @@ export function resolveTransportChoice(option: unknown, env: NodeJS.ProcessEnv =
 export function selectTransport(socket: Duplex, head: Buffer, choice: TransportChoice, options?: NativeTransportOptions): TakeOver | null {
   if (choice === 'node') return null;
   return takeOverSocket(socket, head, options);
+}
+
+/**
+ * The transport a connection attaches to once its handshake is done (the server before it
+ * queues the 101, so that the response leaves through the chosen transport, ahead of every
+ * frame; the client after the server's 101 was read): the native one when `choice` allows
+ * and the socket can be taken over, else Node's over `socket`. Returns the bytes to attach
+ * with (the upgrade head plus what Node had buffered, after a takeover).
+ */
+export function openTransport(socket: Duplex, head: Buffer, choice: TransportChoice): { transport: Transport; head: Buffer } {
+  if (choice !== 'node') {
+    // A takeover destroys the socket, and a destroyed net.Socket answers undefined for its
+    // local address (Node reads it from the handle): read now, kept as own properties, so
+    // that `req.socket.localAddress` / `localPort` (and the remote ones, which Node caches)
+    // still work in 'connection' handlers, as with ws.
+    const s = socket as Partial<Pick<Socket, 'localAddress' | 'localPort' | 'remoteAddress'>>;
+    const { localAddress, localPort } = s;
+    void s.remoteAddress;
+    const taken = selectTransport(socket, head, choice, { highWaterMark: socket.writableHighWaterMark });
+    if (taken !== null) {
+      Object.defineProperty(socket, 'localAddress', { value: localAddress, configurable: true });
+      Object.defineProperty(socket, 'localPort', { value: localPort, configurable: true });
+      return taken;
+    }
+  }
+  return { transport: new NodeStreamTransport(socket), head };
 }

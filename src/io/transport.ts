@@ -37,9 +37,12 @@ export interface TransportSink {
 /** A write's completion: `err` set when the bytes can no longer reach the peer. */
 export type WriteCallback = (err?: Error | null) => void;
 
+/** Which implementation a transport is (`ws.transport`). */
+export type TransportKind = 'node' | 'native' | 'memory';
+
 export interface Transport {
   /** Which implementation this is, for `ws.transport` and diagnostics. */
-  readonly kind: 'node' | 'native' | 'memory';
+  readonly kind: TransportKind;
 
   /**
    * Starts delivering to `sink`. `head` holds bytes already read past the handshake; they
