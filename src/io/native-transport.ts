@@ -62,6 +62,10 @@ function start(t: NativeTransport, head: Buffer): void {
   t.startReading(head);
 }
 
+function deliverHead(t: NativeTransport): void {
+  t.deliverHead();
+}
+
 function finish(t: NativeTransport): void {
   t.finished();
 }
@@ -85,6 +89,8 @@ export class NativeTransport implements Transport, NativeSocketOwner {
   /** onceFinished() callbacks: run when the queue is empty after end(). */
   private finishWaiters: Array<() => void> | null = null;
   private drainWanted = false;
+  /** The attach() head while reading is paused: delivered by resume(), as a paused socket's. */
+  private head: Buffer | null = null;
   private paused = false;
   private reading = false;
   private ended = false;
@@ -128,10 +134,24 @@ export class NativeTransport implements Transport, NativeSocketOwner {
   /** @internal The deferred half of attach(): the head first, then the socket's bytes. */
   startReading(head: Buffer): void {
     if (this.destroyed) return;
-    if (head.length > 0) this.sink!.onData(head);
-    if (this.destroyed) return;
     this.reading = true;
+    if (head.length > 0) {
+      // Paused before the first read (connect() pauses in its 'open' listener): the head
+      // waits for resume(), as bytes unshifted into a paused net.Socket do.
+      this.head = head;
+      if (!this.paused) this.deliverHead();
+      return;
+    }
     if (!this.paused) this.handle.resume();
+  }
+
+  /** @internal Delivers the kept head (unless paused again), then reads the socket. */
+  deliverHead(): void {
+    const head = this.head;
+    if (head === null || this.paused || this.destroyed) return;
+    this.head = null;
+    this.sink!.onData(head);
+    if (!this.paused && !this.destroyed) this.handle.resume();
   }
 
   write(chunks: readonly Uint8Array[], cb?: WriteCallback): boolean {
@@ -177,7 +197,10 @@ export class NativeTransport implements Transport, NativeSocketOwner {
 
   resume(): void {
     this.paused = false;
-    if (this.reading && !this.destroyed) this.handle.resume();
+    if (!this.reading || this.destroyed) return;
+    // On a later tick, as a net.Socket's resume(): the caller finishes what it was doing first.
+    if (this.head !== null) process.nextTick(deliverHead, this);
+    else this.handle.resume();
   }
 
   end(): void {
