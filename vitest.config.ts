@@ -31,6 +31,8 @@ export default defineConfig({
           name: 'native-node',
           env: { WSCORE_BACKEND: 'native', WSCORE_TRANSPORT: 'node' },
           include: ['test/io/**/*.test.ts', 'test/security/**/*.test.ts'],
+          // They drive NativeTransport directly, whatever WSCORE_TRANSPORT says: once is enough.
+          exclude: ['test/io/native-transport*.test.ts'],
         },
       },
     ],
