@@ -115,7 +115,7 @@ export class ReceivePath {
     const sink = this.sink;
     // Nothing is processed after the close frame or a failure (RFC 6455 §5.5.1, §7.1.7).
     if (!sink.receiving) return;
-    frameReceived(sink, info, payload);
+    frameReceived(sink, info, payload, this.lent);
     if (sink.options.rawFrames) this.emitRawFrame(info, payload);
     const opcode = info & FrameInfo.OPCODE;
     if (opcode >= 8) {

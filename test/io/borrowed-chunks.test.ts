@@ -5,6 +5,7 @@
  * copy: here a MemoryTransport in `borrow` mode scribbles over its buffer after each onData,
  * so a kept view would read 0xee bytes.
  */
+import * as dc from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
 
 import { FrameReader } from '../../src/protocol/reader';
@@ -103,6 +104,22 @@ describe('a connection over a transport that lends its chunks', () => {
     expect(pongs.map(String)).toEqual(['pong-1']);
     expect(frameViews.map((p) => Buffer.from(p).toString())).toEqual(['ping-1', 'pong-1', 'x']);
     expect(transport.takeFrames().map((f) => [f.opcode, f.payload.toString()])).toEqual([[10, 'ping-1']]);
+  });
+
+  it("the 'wscore:frame:received' diagnostics channel's payloads keep their bytes", () => {
+    const payloads: Uint8Array[] = [];
+    const listener = (message: unknown): void => {
+      payloads.push((message as { payload: Uint8Array }).payload);
+    };
+    dc.subscribe('wscore:frame:received', listener);
+    try {
+      const { transport } = openMemoryConnection({ role: 'server', transport: { borrow: true } });
+      transport.push(masked(1, 'seen'));
+      transport.push(masked(9, 'ping'));
+    } finally {
+      dc.unsubscribe('wscore:frame:received', listener);
+    }
+    expect(payloads.map((p) => Buffer.from(p).toString())).toEqual(['seen', 'ping']);
   });
 
   it('the async API yields messages that keep their bytes', async () => {
