@@ -10,7 +10,10 @@
         "native/mask.cc",
         "native/utf8.cc",
         "native/frames.cc",
-        "native/deflate.cc"
+        "native/deflate.cc",
+        "native/transport.cc",
+        "native/socket.cc",
+        "native/write-queue.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": [

@@ -15,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   wscore::InitUtf8(env, exports);
   wscore::InitFrames(env, exports);
   wscore::InitDeflate(env, exports);
+  wscore::InitTransport(env, exports);
   return exports;
 }
 }  // namespace

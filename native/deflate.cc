@@ -178,7 +178,7 @@ bool DeflateStream::Init(int window_bits, int mem_level, int level, int strategy
   // zlib refuses a 256-byte window (8) for raw deflate. It compresses with 9 instead, which
   // still fits a peer limited to 8: zlib's matcher never reaches back further than
   // window size - MIN_LOOKAHEAD (512 - 262 = 250 bytes, below 256), so every distance it
-  // emits is valid in a 256-byte window. test/deflate.test.ts checks it against an
+  // emits is valid in a 256-byte window. test/backend/deflate.test.ts checks it against an
   // inflater whose window is 8.
   const int bits = window_bits == 8 ? 9 : window_bits;
   if (deflateInit2(&strm_, level, Z_DEFLATED, -bits, mem_level, strategy) != Z_OK) return false;

@@ -4,7 +4,7 @@
 // loop allocates nothing and checks bounds before every read.
 //
 // Twin: src/backend/js/frames.ts. Both must produce the same records, state and errors for
-// the same input (test/frames-parity.test.ts); change them together.
+// the same input (test/backend/frames-parity.test.ts); change them together.
 #include "frames.h"
 
 #include <cmath>

@@ -62,6 +62,8 @@ export type {
   ServeOptions,
   ServerOptions,
   PublishOptions,
+  TransportChoice,
+  TransportKind,
   TopicStats,
   PubSubAdapter,
   PubSubHost,

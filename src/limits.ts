@@ -32,6 +32,14 @@ export const DEFAULT_MAX_BUFFERED_AMOUNT = 16 * 1024 * 1024;
  */
 export const MAX_REFUSAL_BODY = 64 * 1024;
 
+/**
+ * Default bound on the native transport's own write queue (bytes the kernel did not take):
+ * 1 GiB. A backstop only: the connection closes a slow peer at maxBufferedAmount long
+ * before, but one large message may go into an empty buffer whatever its size, so this
+ * bound sits far above any sane message; past it the transport closes (ENOBUFS).
+ */
+export const DEFAULT_TRANSPORT_MAX_QUEUED = 1024 * 1024 * 1024;
+
 /** Default most unanswered pings of a peer that does not read: 60 (as ws 8.23). */
 export const DEFAULT_MAX_PENDING_AUTO_PONGS = 60;
 

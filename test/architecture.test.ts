@@ -133,6 +133,10 @@ describe('architecture of src/', () => {
       'io/http2-client.ts',
       'io/http2-stream.ts',
       'io/refusal-body.ts',
+      // Transports (issue 14): the native one takes a plain TCP net.Socket over (and declines
+      // a TLS one); the selection reads the upgraded socket's addresses before the takeover.
+      'io/native-transport.ts',
+      'io/transport-select.ts',
     ]);
     const NODE_STREAM = /from\s+'node:(net|tls|stream|http2|dgram)'/g;
     const wrong: string[] = [];

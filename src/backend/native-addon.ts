@@ -27,4 +27,28 @@ export interface NativeAddon {
   Inflater: new (windowBits: number, noContextTakeover: boolean) => Inflater;
   /** native/deflate.cc; see Backend.createDeflater. */
   Deflater: new (windowBits: number, memLevel: number, level: number, strategy: number, noContextTakeover: boolean) => Deflater;
+  /** native/transport.cc (Linux only; absent elsewhere); see ./socket-binding.ts. */
+  // Generic in the owner type: the addon calls the four functions with `this` = the owner
+  // passed to NativeSocket.
+  transportSetup?: <Owner extends object>(
+    onData: (this: Owner, length: number) => void,
+    onFlush: (this: Owner, queued: number) => void,
+    onEnd: (this: Owner) => void,
+    onClose: (this: Owner, errno: number) => void,
+  ) => ArrayBuffer;
+  NativeSocket?: new (fd: number, owner: object, maxQueued: number) => NativeSocketHandle;
+  /** Test hook: native sockets of this thread not yet freed. */
+  _transportLive?: () => number;
+}
+
+/** One connection's fd, owned by the addon (native/transport.cc). */
+export interface NativeSocketHandle {
+  /** Queued bytes after the call (0: the kernel took everything), or -errno: the socket is closing. */
+  write(chunks: readonly Uint8Array[]): number;
+  pause(): void;
+  resume(): void;
+  /** shutdown(SHUT_WR) once the queue is empty. */
+  end(): void;
+  /** Closes now, dropping the queue. */
+  destroy(): void;
 }

@@ -8,6 +8,7 @@ import type * as https from 'node:https';
 import type { PerMessageDeflateOptions } from './deflate-glue';
 import type { WebSocketEventMap } from './events';
 import type { WebSocketOptions } from './options';
+import type { TransportChoice } from './transport-select';
 import type { ProxyOption } from './proxy';
 import type { ReconnectOptions } from './reconnect-policy';
 import type { kConnection, TransportConnection } from './transport-connection';
@@ -55,6 +56,11 @@ export interface ClientOptions
    * `connect()`: the backoff of `for await (const ws of connect(url))`.
    */
   reconnect?: boolean | ReconnectOptions;
+  /**
+   * Which transport carries the connection once upgraded: 'auto' (default), 'native' or
+   * 'node', as WebSocketServer's option (docs/transports.md); WSCORE_TRANSPORT overrides it.
+   */
+  transport?: TransportChoice;
 }
 
 /** What a WebSocket must offer for the client code (the façade, seen from below). */

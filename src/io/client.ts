@@ -18,7 +18,7 @@ import { buildClientRequest, checkServerResponse } from '../handshake/handshake'
 import { Response } from '../handshake/http11';
 import { parseTarget, type Target, wsHandshakeMessage } from './client-url';
 import { CLOSED, CONNECTING } from './ready-state';
-import { NodeStreamTransport } from './node-stream-transport';
+import { openTransport, resolveTransportChoice, type TransportChoice } from './transport-select';
 import { kConnection } from './transport-connection';
 import type { ClientOptions, ClientSocket } from './client-options';
 import { createDeflate } from './deflate-glue';
@@ -54,6 +54,8 @@ interface Pending {
    * asked for, or the HTTP/2 session (http2-client.ts).
    */
   side: { destroy(): void } | null;
+  /** The `transport` option and WSCORE_TRANSPORT, resolved when the WebSocket was made. */
+  transport: TransportChoice;
 }
 
 const pendingOf = new WeakMap<object, Pending>();
@@ -106,8 +108,9 @@ export function startClient(ws: ClientSocket, address: string | URL, protocols: 
   const viaProxy = options.http2 !== undefined && options.http2 !== false && resolveProxy(options.proxy, target) !== null;
   if (viaProxy && options.http2 === true) throw new TypeError('The http2 option cannot be combined with a proxy (http2: \'auto\' uses HTTP/1.1 through it)');
   ws._url = target.href;
+  const transport = resolveTransportChoice(options.transport);
   const timeout = options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target, side: null };
+  const pending: Pending = { request: null, timer: null, timeout, redirects: 0, aborted: false, origin: target, side: null, transport };
   pendingOf.set(ws, pending);
   if (timeout > 0) {
     pending.timer = new TimerEntry(ws, onHandshakeTimeout);
@@ -198,6 +201,7 @@ function request(
     allowSynchronousEvents: _as,
     proxy: _px,
     reconnect: _rc,
+    transport: _tr,
     ...requestOptions
   } = options;
   const reqOptions: https.RequestOptions = {
@@ -274,7 +278,8 @@ function request(
     const used = result.extensions.length > 0 ? deflate : null;
     if (used === null) deflate?.dispose?.();
     connection.setNegotiated(result.subprotocol ?? '', used === null ? '' : res.headers['sec-websocket-extensions'] ?? '', used);
-    connection.attach(new NodeStreamTransport(socket), head, 'client');
+    const opened = openTransport(socket, head, pending.transport);
+    connection.attach(opened.transport, opened.head, 'client');
     try {
       ws.emit('open');
     } catch (err) {

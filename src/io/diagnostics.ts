@@ -158,12 +158,15 @@ export function opened(connection: DiagnosticSubject): void {
   }
 }
 
-/** A frame from the peer; `info` is header byte 0 (FIN, RSV, opcode) plus reader flags. */
-export function frameReceived(connection: CountedConnection, info: number, payload: Uint8Array): void {
+/**
+ * A frame from the peer; `info` is header byte 0 (FIN, RSV, opcode) plus reader flags.
+ * `lent`: the transport's reused read buffer, if any (subscribers get a copy of a view of it).
+ */
+export function frameReceived(connection: CountedConnection, info: number, payload: Uint8Array, lent: ArrayBufferLike | null = null): void {
   const stats = connection.stats;
   // A data frame with FIN completes a message (RFC 6455 §5.4).
   if (stats !== null && (info & 0x88) === 0x80) stats.messagesIn++;
-  if (channels.frameReceived.hasSubscribers) publishFrame(channels.frameReceived, connection, info, payload);
+  if (channels.frameReceived.hasSubscribers) publishFrame(channels.frameReceived, connection, info, payload.buffer === lent ? Buffer.from(payload) : payload);
 }
 
 /** A frame queued for the peer; `b0` is its header byte 0, `payload` as it goes (unmasked). */

@@ -30,6 +30,8 @@ export type { SendData, SendOptions, CloseInfo } from './websocket';
 export type { ServerOptions, WebSocketServerEventMap } from './server-options';
 export type { VerifyClientAsync, VerifyClientInfo, VerifyClientSync } from './server-upgrade';
 export type { ClientOptions } from './client';
+export type { TransportKind } from './transport';
+export type { TransportChoice } from './transport-select';
 export { connect, serve, type ConnectOptions, type Connecting, type ServeOptions, type AsyncServer } from './async';
 export { isRetryable, type ReconnectOptions } from './reconnect-policy';
 export type { ProxyOption } from './proxy';

@@ -61,10 +61,19 @@ export class ReceivePath {
    * first data frame, after the handshake settled the extensions (idle-connection memory).
    */
   private assembler: MessageAssembler | null = null;
+  /**
+   * The buffer of the chunk being handled when the transport lends its chunks
+   * (`chunksAreBorrowed`: the native transport's shared read buffer), else null. What views
+   * it and outlives the read is copied: a message, a ping/pong payload or a raw frame handed
+   * to users (one copy per message), a fragment the assembler keeps. FrameReader copies the
+   * tail it keeps and assembles a frame that spans reads in its own buffer.
+   */
+  private lent: ArrayBufferLike | null = null;
 
   constructor(
     private readonly sink: ReceiveSink,
     readerOptions: FrameReaderOptions,
+    private readonly borrowedChunks = false,
   ) {
     this.reader = new FrameReader(readerOptions);
   }
@@ -84,6 +93,7 @@ export class ReceivePath {
     const sink = this.sink;
     if (!sink.receiving) return;
     bytesRead(sink, chunk.length);
+    if (this.borrowedChunks) this.lent = chunk.buffer;
     sink.cork();
     try {
       this.reader.feed(chunk, receiverFrame, this);
@@ -105,7 +115,7 @@ export class ReceivePath {
     const sink = this.sink;
     // Nothing is processed after the close frame or a failure (RFC 6455 §5.5.1, §7.1.7).
     if (!sink.receiving) return;
-    frameReceived(sink, info, payload);
+    frameReceived(sink, info, payload, this.lent);
     if (sink.options.rawFrames) this.emitRawFrame(info, payload);
     const opcode = info & FrameInfo.OPCODE;
     if (opcode >= 8) {
@@ -114,6 +124,7 @@ export class ReceivePath {
     }
     const assembler = (this.assembler ??= new MessageAssembler({ collect: true, maxPayload: sink.options.maxPayload, inflater: sink.deflate }));
     assembler.binaryFragments = sink.binaryType === 'fragments';
+    assembler.lentBuffer = this.lent;
     assembler.frame(info, payload, receiverMessage, this);
   }
 
@@ -126,11 +137,21 @@ export class ReceivePath {
     }
     // An inflated message may be a plain Uint8Array: the API hands out Buffers.
     if (!Buffer.isBuffer(data)) data = Buffer.from((data as Uint8Array).buffer, (data as Uint8Array).byteOffset, (data as Uint8Array).byteLength);
+    if (data.buffer === this.lent && data.length > 0) {
+      // A view of the transport's read buffer, overwritten by its next read.
+      if (!isText && sink.binaryType === 'arraybuffer') {
+        sink.receivedMessage(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer, true);
+        return;
+      }
+      data = Buffer.from(data);
+    }
     if (isText) sink.receivedMessage(data, false);
     else sink.receivedMessage(sink.binaryType === 'nodebuffer' || sink.binaryType === 'blob' ? data : sink.binaryType === 'arraybuffer' ? toArrayBuffer(data) : [data], true);
   }
 
   private control(opcode: number, payload: Buffer): void {
+    // Ping/pong payloads go to listeners who may keep them (the close payload is only read).
+    if (payload.buffer === this.lent && payload.length > 0 && opcode !== Opcode.CLOSE) payload = Buffer.from(payload);
     if (opcode === Opcode.PING) {
       this.sink.receivedPing(payload);
     } else if (opcode === Opcode.PONG) {
@@ -160,6 +181,7 @@ export class ReceivePath {
   }
 
   private emitRawFrame(info: number, payload: Buffer): void {
+    if (payload.buffer === this.lent && payload.length > 0) payload = Buffer.from(payload);
     const frame = new Frame(info & 0x0f, payload, {
       fin: (info & FrameInfo.FIN) !== 0,
       rsv1: (info & FrameInfo.RSV1) !== 0,

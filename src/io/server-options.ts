@@ -10,8 +10,9 @@ import type { PerMessageDeflateOptions } from './deflate-glue';
 import type { PubSubAdapter } from './pubsub';
 import type { TopicRequestOptions } from './topic-requests';
 import type { AnyHttp2Server } from './http2-upgrade';
-import type { WebSocketOptions } from './options';
+import { connectionSettings, type WebSocketOptions } from './options';
 import type { VerifyClientAsync, VerifyClientSync } from './server-upgrade';
+import type { TransportChoice } from './transport-select';
 import type { WebSocket } from './websocket';
 
 /** Options of `WebSocketServer#broadcast` (those of {@link PreparedMessage}, and a filter). */
@@ -54,6 +55,14 @@ export interface ServerOptions<T extends typeof WebSocket = typeof WebSocket> ex
   maxHeaderCount?: number;
   /** Standalone: largest request head in bytes (larger: 431). Default 16 KiB. */
   maxHeaderSize?: number;
+  /**
+   * Which transport carries the connections once upgraded (docs/transports.md): 'auto'
+   * (default) the native one for plain TCP sockets when available (Linux, native backend),
+   * else Node's; 'native' requires it (an error at construction when unavailable); 'node'
+   * always Node's. TLS sockets and other Duplexes always use Node's. The WSCORE_TRANSPORT
+   * environment variable, when set, overrides this option.
+   */
+  transport?: TransportChoice;
   /** The class to instantiate for connections (a subclass of WebSocket). */
   WebSocket?: T;
   /**
@@ -93,9 +102,11 @@ export interface WebSocketServerEventMap<W extends WebSocket = WebSocket> {
 
 /**
  * The connection options of a server's connections, taken from its options once and frozen:
- * every connection then shares one checked ConnectionSettings (options.ts, connectionSettings).
+ * every connection then shares one ConnectionSettings, checked here (options.ts, connectionSettings).
  */
 export function sharedConnectionOptions(options: WebSocketOptions): WebSocketOptions {
   const { maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs } = options;
-  return Object.freeze({ maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs });
+  const shared = Object.freeze({ maxPayload, maxFragments, closeTimeout, highWaterMark, maxBufferedAmount, heartbeat, rawFrames, autoPong, maxPendingAutoPongs });
+  connectionSettings(shared); // checked now: a bad option throws from the constructor (RangeError)
+  return shared;
 }

@@ -14,8 +14,8 @@ import type { Duplex } from 'node:stream';
 import { attachCounters, serverStats, serverUpgrade, ServerCounters, type WebSocketServerStats } from './diagnostics';
 import { DEFAULT_HANDSHAKE_TIMEOUT } from '../limits';
 import { broadcast, type PreparedMessage, type PublishOptions } from './broadcast';
-import { NodeStreamTransport } from './node-stream-transport';
 import { bindUpgrades, listenStandalone } from './server-binding';
+import { openTransport, resolveTransportChoice, type TransportChoice } from './transport-select';
 import { connectionSettings, type WebSocketOptions } from './options';
 import { sharedConnectionOptions, type BroadcastOptions, type ServerOptions, type WebSocketServerEventMap } from './server-options';
 import { attachHttp2, HTTP2, http2Request, isHttp2Server } from './http2-upgrade';
@@ -79,10 +79,11 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
   private closing: Promise<void> | null = null;
   private readonly WebSocketClass: T;
   private readonly handshakeTimeout: number;
-  private readonly maxPayload: number;
   private readonly connectionOptions: WebSocketOptions;
   /** The counters behind stats() (./diagnostics.ts). */
   private readonly counters = new ServerCounters();
+  /** The `transport` option and WSCORE_TRANSPORT, resolved once (./transport-select.ts). */
+  private readonly transportChoice: TransportChoice;
 
   constructor(options: ServerOptions<T>, callback?: () => void) {
     super();
@@ -98,7 +99,7 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     // A pub/sub failure (a publish not sent, the bus lost): 'error' when listened to, else a
     // process warning (loud on stderr, yet not fatal to every connection).
     this.topics.configure(options, (err) => (this.listenerCount('error') > 0 ? this.emit('error', err) : process.emitWarning(err)));
-    this.maxPayload = connectionSettings(options).maxPayload;
+    this.transportChoice = resolveTransportChoice(options.transport);
     this.connectionOptions = sharedConnectionOptions(options);
     this.ownServer = options.port !== undefined;
     if (options.port !== undefined) {
@@ -204,7 +205,8 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     try {
       plan = dialect.plan(req, {
         perMessageDeflate: this.options.perMessageDeflate ? (this.options.perMessageDeflate === true ? {} : this.options.perMessageDeflate) : false,
-        maxPayload: this.maxPayload,
+        // Checked once and cached (the options are frozen): a RangeError came from the constructor.
+        maxPayload: connectionSettings(this.connectionOptions).maxPayload,
         maxHeaderCount: this.options.maxHeaderCount ?? 100,
       });
     } catch (err) {
@@ -294,7 +296,10 @@ export class WebSocketServer<T extends typeof WebSocket = typeof WebSocket> exte
     const ws = new this.WebSocketClass(null, undefined, this.connectionOptions) as InstanceType<T>;
     const connection = ws[kConnection];
     connection.setNegotiated(protocol ?? '', plan.extensionsHeader ?? '', plan.deflate);
-    connection.attach(new NodeStreamTransport(socket), head, 'server');
+    // Before the 101 is queued: on the native transport the response goes out through it,
+    // in the same write as what the 'connection' handler sends, with nothing left in Node's socket.
+    const opened = openTransport(socket, head, this.transportChoice);
+    connection.attach(opened.transport, opened.head, 'server');
     attachCounters(connection, this.counters);
     this.all.add(ws);
     this.clients?.add(ws);

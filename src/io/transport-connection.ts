@@ -81,12 +81,16 @@ export class TransportConnection extends SendingConnection implements TransportS
     const sender = (this.sender = new Sender(transport));
     sender.flushListener = this;
     const deflate = this.deflate;
-    this.receivePath = new ReceivePath(this, {
-      role,
-      maxPayload: this.options.maxPayload,
-      maxFragments: this.options.maxFragments,
-      allowedRsv: deflate === null ? 0 : deflate.rsvMask,
-    });
+    this.receivePath = new ReceivePath(
+      this,
+      {
+        role,
+        maxPayload: this.options.maxPayload,
+        maxFragments: this.options.maxFragments,
+        allowedRsv: deflate === null ? 0 : deflate.rsvMask,
+      },
+      transport.chunksAreBorrowed === true,
+    );
     this.readyState = OPEN;
     if (this.options.heartbeatInterval > 0) {
       this.heartbeatTimer = new TimerEntry<TransportConnection>(this, onHeartbeat);

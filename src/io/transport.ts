@@ -37,9 +37,12 @@ export interface TransportSink {
 /** A write's completion: `err` set when the bytes can no longer reach the peer. */
 export type WriteCallback = (err?: Error | null) => void;
 
+/** Which implementation a transport is (`ws.transport`). */
+export type TransportKind = 'node' | 'native' | 'memory';
+
 export interface Transport {
   /** Which implementation this is, for `ws.transport` and diagnostics. */
-  readonly kind: 'node' | 'native' | 'memory';
+  readonly kind: TransportKind;
 
   /**
    * Starts delivering to `sink`. `head` holds bytes already read past the handshake; they
@@ -66,6 +69,15 @@ export interface Transport {
    * reference to a written chunk (a PassThrough pushes it on).
    */
   readonly reusesWrittenChunks: boolean;
+
+  /**
+   * True when a chunk given to `onData` is a view of a buffer the transport reads into
+   * again (NativeTransport: one 64 KiB buffer per thread): its bytes are valid only until
+   * `onData` returns. The receive path then copies what outlives the call (a message or
+   * control payload handed to users, a kept fragment); FrameReader always copies the
+   * unparsed tail it keeps. Absent or false: a chunk is the sink's to keep (Node's streams).
+   */
+  readonly chunksAreBorrowed?: boolean;
 
   /** Bytes accepted by `write()` and not yet handed to the OS. */
   readonly bufferedBytes: number;

@@ -12,6 +12,7 @@ import type { ClientOptions } from './client';
 import { abortClientHandshake, startClient } from './client';
 import { CLOSED, CLOSING, CONNECTING, OPEN } from './ready-state';
 import { kConnection, TransportConnection } from './transport-connection';
+import type { TransportKind } from './transport';
 import {
   addEventListener,
   getOnProperty,
@@ -126,6 +127,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   set binaryType(type: BinaryType) {
     if (type === 'nodebuffer' || type === 'arraybuffer' || type === 'fragments' || type === 'blob') this[kConnection].binaryType = type;
   }
+  /** The transport under the connection, 'native', 'node' or 'memory' (docs/transports.md); null while CONNECTING. */
+  get transport(): TransportKind | null {
+    return this[kConnection].transport?.kind ?? null;
+  }
   /** Whether reading is paused (pause()). */
   get isPaused(): boolean {
     return this[kConnection].paused;
@@ -186,12 +191,10 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
   ping(data?: SendData | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
     this.control(Opcode.PING, data, mask, cb);
   }
-
   /** Sends an unsolicited pong (RFC 6455 §5.5.3); `data` is at most 125 bytes. */
   pong(data?: SendData | SendCallback, mask?: boolean | SendCallback, cb?: SendCallback): void {
     this.control(Opcode.PONG, data, mask, cb);
   }
-
   private control(opcode: Opcode, data: SendData | SendCallback | undefined, mask: boolean | SendCallback | undefined, cb: SendCallback | undefined): void {
     if (typeof data === 'function') {
       cb = data;
@@ -263,13 +266,11 @@ export class WebSocket extends EventEmitter<WebSocketEventMap> {
     }
     connection.terminate();
   }
-
   /** Stops reading from the socket (no 'message' events until resume()). */
   pause(): void {
     const state = this[kConnection].readyState;
     if (state !== CONNECTING && state !== CLOSED) this[kConnection].pause();
   }
-
   /** Resumes reading after pause(). */
   resume(): void {
     const state = this[kConnection].readyState;
@@ -394,6 +395,6 @@ for (const [name, value] of [['CONNECTING', CONNECTING], ['OPEN', OPEN], ['CLOSI
   Object.defineProperty(WebSocket.prototype, name, { enumerable: true, value });
 }
 // The attributes are enumerable accessors of the prototype, as WebIDL attributes are (and ws's).
-for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onopen', 'onmessage', 'onclose', 'onerror']) {
+for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'transport', 'url', 'onopen', 'onmessage', 'onclose', 'onerror']) {
   Object.defineProperty(WebSocket.prototype, name, { enumerable: true });
 }

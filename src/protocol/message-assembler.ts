@@ -80,6 +80,12 @@ export class MessageAssembler {
    * fragments rather than concatenated (ws's binaryType 'fragments').
    */
   binaryFragments = false;
+  /**
+   * The buffer the caller's current payloads may view and that is reused after the call
+   * (a transport's shared read buffer, io/transport.ts `chunksAreBorrowed`), or null: a
+   * fragment kept past the call that views it is copied. Set before each {@link frame}.
+   */
+  lentBuffer: ArrayBufferLike | null = null;
   private readonly collect: boolean;
   private readonly maxPayload: number;
   /** Opcode of the message in progress (TEXT or BINARY), 0 between messages. */
@@ -203,13 +209,15 @@ export class MessageAssembler {
    *   view keeps its whole socket chunk alive, and control frames (not counted by
    *   maxFragments) could fill the rest of each chunk — 4 KiB fragments each followed by
    *   60 KiB of pings would otherwise pin 16x the message's size. Otherwise it is copied
-   *   (Buffer.from does not pool at this size).
+   *   (Buffer.from does not pool at this size). A view of {@link lentBuffer} is always
+   *   copied: its bytes are overwritten by the next read.
    */
   private addFragment(payload: Uint8Array): void {
     const len = payload.length;
     if (len >= SMALL_FRAGMENT) {
       this.sealRun();
-      this.fragments!.push(2 * len >= payload.buffer.byteLength ? payload : Buffer.from(payload));
+      const keepView = 2 * len >= payload.buffer.byteLength && payload.buffer !== this.lentBuffer;
+      this.fragments!.push(keepView ? payload : Buffer.from(payload));
       return;
     }
     if (len === 0) return;

@@ -30,7 +30,16 @@ export interface MemoryTransportOptions {
   peerEndsOnEnd?: boolean;
   remoteAddress?: string;
   remotePort?: number;
+  /**
+   * Lend chunks as the native transport does (`chunksAreBorrowed`): every chunk is copied
+   * into one shared buffer, handed over as a view, and the buffer is scribbled over (0xee)
+   * as soon as onData returns, so that a sink keeping a view sees garbage.
+   */
+  borrow?: boolean;
 }
+
+/** The one read buffer of every borrowing MemoryTransport (as the native transport's per thread). */
+const lendingBuffer = Buffer.alloc(64 * 1024);
 
 interface PendingWrite {
   bytes: Buffer;
@@ -54,6 +63,7 @@ export class MemoryTransport implements Transport {
   ended = false;
   /** Whether the transport closed (onClose was called or is due). */
   closed = false;
+  readonly chunksAreBorrowed: boolean;
 
   private sink: TransportSink | null = null;
   private readonly highWaterMark: number;
@@ -76,6 +86,7 @@ export class MemoryTransport implements Transport {
     this.peerEndsOnEnd = options.peerEndsOnEnd ?? true;
     this.remoteAddress = options.remoteAddress;
     this.remotePort = options.remotePort;
+    this.chunksAreBorrowed = options.borrow === true;
   }
 
   // ---- Transport ----------------------------------------------------------------------
@@ -213,12 +224,33 @@ export class MemoryTransport implements Transport {
 
   private deliverInbox(): void {
     while (!this.paused && !this.closed && this.sink !== null && this.inbox.length > 0) {
-      this.sink.onData(this.inbox.shift()!);
+      this.deliver(this.inbox.shift()!);
     }
     if (!this.paused && !this.closed && this.sink !== null && this.peerEnded && !this.endDelivered && this.inbox.length === 0) {
       this.endDelivered = true;
       this.sink.onEnd();
       this.maybeClose();
+    }
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (!this.chunksAreBorrowed) {
+      this.sink!.onData(chunk);
+      return;
+    }
+    for (let at = 0; at < chunk.length; at += lendingBuffer.length) {
+      const n = Math.min(lendingBuffer.length, chunk.length - at);
+      chunk.copy(lendingBuffer, 0, at, at + n);
+      try {
+        this.sink!.onData(lendingBuffer.subarray(0, n));
+      } finally {
+        lendingBuffer.fill(0xee);
+      }
+      if (this.paused || this.closed) {
+        // The rest waits, as a socket's unread bytes do.
+        if (at + n < chunk.length) this.inbox.unshift(chunk.subarray(at + n));
+        return;
+      }
     }
   }
 

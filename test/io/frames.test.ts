@@ -3,16 +3,13 @@
  * batching of the send path.
  */
 import { once } from 'node:events';
-import type { Duplex } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { LocalProtocolError } from '../../src/errors';
 import { Frame, Opcode } from '../../src/frames/frame';
 import { PreparedMessage, WebSocket } from '../../src/io';
-import { NodeStreamTransport } from '../../src/io/node-stream-transport';
-import { kConnection } from '../../src/io/transport-connection';
-import { cleanup, closeEvent, nextMessage, openClient, parseServerFrames, rawClient, clientFrame, startServer } from './helpers';
+import { cleanup, closeEvent, nextMessage, openClient, parseServerFrames, rawClient, clientFrame, recordTransportWrites, startServer } from './helpers';
 
 afterEach(cleanup);
 
@@ -25,14 +22,14 @@ async function pair(serverOptions = {}, clientOptions = {}): Promise<{ client: W
 }
 
 /** Counts the write calls a socket receives (write + writev both go through _write/_writev). */
-function countWrites(socket: Duplex): { writes: number } {
-  const counter = { writes: 0 };
-  const original = socket.write.bind(socket);
-  socket.write = ((...args: Parameters<typeof original>) => {
-    counter.writes++;
-    return original(...args);
-  }) as typeof socket.write;
-  return counter;
+/** Counts the batches `ws` hands to its transport (one write of the socket, either transport). */
+function countWrites(ws: WebSocket): { readonly writes: number } {
+  const batches = recordTransportWrites(ws);
+  return {
+    get writes() {
+      return batches.length;
+    },
+  };
 }
 
 describe('low-level frames', () => {
@@ -129,8 +126,8 @@ describe('broadcast', () => {
     const clients = await Promise.all([openClient(url), openClient(url)]);
     await new Promise((resolve) => setTimeout(resolve, 20));
     const [busy, idle] = accepted as [WebSocket, WebSocket];
-    const busyWrites = countWrites((busy[kConnection].transport as NodeStreamTransport).stream);
-    const idleWrites = countWrites((idle[kConnection].transport as NodeStreamTransport).stream);
+    const busyWrites = countWrites(busy);
+    const idleWrites = countWrites(idle);
     const busyClient = clients[accepted.indexOf(busy)]!;
     const received: string[] = [];
     const both = new Promise<void>((resolve) =>
@@ -166,7 +163,7 @@ describe('write batching', () => {
       ws.on('message', (data) => ws.send(data as Buffer, { binary: false }));
     });
     const { socket, head } = await rawClient(port);
-    const counter = countWrites((serverWs![kConnection].transport as NodeStreamTransport).stream);
+    const counter = countWrites(serverWs!);
     const frames = Array.from({ length: 100 }, (_, i) => clientFrame(Opcode.TEXT, `m${i}`));
     frames.push(clientFrame(Opcode.PING, 'p'));
     socket.write(Buffer.concat(frames));
@@ -188,7 +185,7 @@ describe('write batching', () => {
 
   it('coalesces sends made in one tick into one write, and copies small payloads at once', async () => {
     const { client, server } = await pair();
-    const counter = countWrites((client[kConnection].transport as NodeStreamTransport).stream);
+    const counter = countWrites(client);
     const reused = Buffer.from('aaaa');
     const received: string[] = [];
     server.on('message', (d) => received.push((d as Buffer).toString()));

@@ -11,6 +11,7 @@ import { acceptKey } from '../../src/handshake/handshake';
 import { FrameWriter } from '../../src/protocol/frame-writer';
 
 import { WebSocket, WebSocketServer, type ServerOptions } from '../../src/io';
+import { kConnection } from '../../src/io/transport-connection';
 
 /** Things to close after each test. */
 const open = new Set<{ close(): unknown } | { terminate(): unknown }>();
@@ -166,4 +167,20 @@ export async function rawServer(
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
   return { url: `ws://127.0.0.1:${port}`, port };
+}
+
+/**
+ * Records every batch `ws` hands to its transport (Transport.write, one writev of the
+ * native transport or one corked write of a Node socket), whichever transport it runs on:
+ * a batch of one chunk is recorded as that chunk, a larger one as the list of its chunks.
+ */
+export function recordTransportWrites(ws: WebSocket): unknown[] {
+  const batches: unknown[] = [];
+  const transport = ws[kConnection].transport!;
+  const original = transport.write.bind(transport);
+  transport.write = (chunks, cb) => {
+    batches.push(chunks.length === 1 ? chunks[0] : [...chunks]);
+    return original(chunks, cb);
+  };
+  return batches;
 }

@@ -74,6 +74,9 @@ async function restartableServer(options: { verify?: (n: number) => number | tru
     const c = current!;
     current = null;
     for (const s of c.sockets) s.destroy();
+    // On the native transport an upgraded connection is no longer one of the http server's
+    // sockets (docs/transports.md): it is destroyed through its WebSocket, as abruptly.
+    for (const ws of c.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => c.server.close(() => resolve()));
     await c.wss.close();
   };

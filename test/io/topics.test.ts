@@ -4,14 +4,13 @@
  * close, topic name checks, and the backpressure policy for slow subscribers.
  */
 import { once } from 'node:events';
-import type { Duplex } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { MAX_TOPIC_LENGTH, PreparedMessage, WebSocket, WebSocketServer as WebSocketServerClass, type WebSocketServer } from '../../src/io';
 import { NodeStreamTransport } from '../../src/io/node-stream-transport';
 import { kConnection } from '../../src/io/transport-connection';
-import { cleanup, nextMessage, openClient, startServer } from './helpers';
+import { cleanup, nextMessage, openClient, recordTransportWrites, startServer } from './helpers';
 
 afterEach(cleanup);
 
@@ -25,17 +24,6 @@ async function connectMany(wss: WebSocketServer, url: string, n: number, clientO
     pairs.push([client, server]);
   }
   return pairs;
-}
-
-/** Records the first argument of every write() a socket gets. */
-function recordWrites(socket: Duplex): unknown[] {
-  const chunks: unknown[] = [];
-  const original = socket.write.bind(socket);
-  socket.write = ((...args: Parameters<typeof original>) => {
-    chunks.push(args[0]);
-    return original(...args);
-  }) as typeof socket.write;
-  return chunks;
 }
 
 /** A round trip on every pair, so the server side has nothing queued (its writes are direct). */
@@ -122,7 +110,7 @@ describe('topics', () => {
     const pairs = await connectMany(wss, url, 3);
     for (const [, s] of pairs) s.subscribe('t');
     await settle(pairs);
-    const writes = pairs.map(([, s]) => recordWrites((s[kConnection].transport as NodeStreamTransport).stream));
+    const writes = pairs.map(([, s]) => recordTransportWrites(s));
     const got = pairs.map(([c]) => nextMessage(c));
     expect(wss.publish('t', Buffer.alloc(5000, 9))).toBe(3);
     for (const w of writes) expect(w).toHaveLength(1);
@@ -152,7 +140,7 @@ describe('topics', () => {
       };
     }
     await settle(pairs);
-    const writes = pairs.map(([, s]) => recordWrites((s[kConnection].transport as NodeStreamTransport).stream));
+    const writes = pairs.map(([, s]) => recordTransportWrites(s));
     const text = 'compress me once '.repeat(300);
     for (let round = 0; round < 2; round++) {
       const got = pairs.map(([c]) => nextMessage(c));
@@ -199,7 +187,7 @@ describe('topics', () => {
     s0.subscribe('t');
     s1.subscribe('t');
     s0.close();
-    const writes = recordWrites((s0[kConnection].transport as NodeStreamTransport).stream);
+    const writes = recordTransportWrites(s0);
     const got = nextMessage(c1);
     expect(wss.publish('t', 'only s1')).toBe(1);
     expect(writes).toHaveLength(0);

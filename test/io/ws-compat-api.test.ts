@@ -140,7 +140,7 @@ describe('state', () => {
   });
 
   it('the attributes are enumerable, configurable accessors of the prototype', () => {
-    for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'url', 'onopen', 'onmessage', 'onclose', 'onerror']) {
+    for (const name of ['binaryType', 'bufferedAmount', 'extensions', 'isPaused', 'protocol', 'readyState', 'transport', 'url', 'onopen', 'onmessage', 'onclose', 'onerror']) {
       const d = Object.getOwnPropertyDescriptor(WebSocket.prototype, name)!;
       expect([name, d.enumerable, d.configurable, typeof d.get]).toEqual([name, true, true, 'function']);
     }
