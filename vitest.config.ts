@@ -19,6 +19,7 @@ export default defineConfig({
         test: {
           name,
           env: { WSCORE_BACKEND: name },
+          include: ['test/**/*.test.ts'],
           // The deflate parity suite drives both backends itself (and needs the addon), so it runs
           // once, in the native project. backend-parity and frames-parity also call both backends
           // directly, but in each project they additionally check the active `backend` object.
@@ -36,7 +37,8 @@ export default defineConfig({
         },
       },
     ],
-    include: ['test/**/*.test.ts'],
+    // `include` is per project: with `extends`, a list given here would be added to each
+    // project's own, and native-node would run every suite.
     // One line naming the missing interop peers (Debian packages), if any: test/interop/peers.ts.
     globalSetup: ['test/interop/peers-report.ts'],
     testTimeout: 30_000,
