@@ -11,6 +11,9 @@ export const SERVERS = {
   // Another build of wscore, for before/after comparisons in one interleaved run: the dist/cjs
   // of a checkout of an earlier commit (WSCORE_BASE=/path/to/checkout; `npm run build:ts` there).
   'wscore-base': { label: 'wscore base', script: 'wscore.mjs', env: { WSCORE_BACKEND: 'native', WSCORE_E2E_ROOT: process.env.WSCORE_BASE ?? '' }, needs: 'wscore-base' },
+  // This checkout on Node's sockets (the transport seam's NodeStreamTransport), beside
+  // wscore-native, which takes plain TCP connections over with the native transport (issue 14).
+  'wscore-node': { label: 'wscore node transport', script: 'wscore.mjs', env: { WSCORE_BACKEND: 'native', WSCORE_TRANSPORT: 'node' }, needs: 'wscore' },
   'wscore-js': { label: 'wscore js', script: 'wscore.mjs', env: { WSCORE_BACKEND: 'js' }, needs: 'wscore' },
   ws: { label: 'ws + bufferutil', script: 'ws.mjs', env: {} },
   'ws-plain': { label: 'ws plain', script: 'ws.mjs', env: NO_WS_ADDONS },
