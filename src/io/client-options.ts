@@ -5,11 +5,12 @@
 import type * as http from 'node:http';
 import type * as https from 'node:https';
 
-import type { PerMessageDeflateOptions } from './deflate-glue';
+import { createDeflate, type DeflateExtension, type PerMessageDeflateOptions } from './deflate-glue';
 import type { WebSocketEventMap } from './events';
 import type { WebSocketOptions } from './options';
 import type { TransportChoice } from './transport-select';
 import type { ProxyOption } from './proxy';
+import type { Target } from './client-url';
 import type { ReconnectOptions } from './reconnect-policy';
 import type { kConnection, TransportConnection } from './transport-connection';
 
@@ -69,4 +70,22 @@ export interface ClientSocket {
   _url: string;
   emit<K extends keyof WebSocketEventMap>(event: K, ...args: WebSocketEventMap[K]): boolean;
   listenerCount(event: string): number;
+}
+
+/**
+ * What both client handshakes (HTTP/1.1, ./client.ts; HTTP/2, ./http2-client.ts) offer and
+ * send: the permessage-deflate offer (RFC 7692; none with `perMessageDeflate: false`), and the
+ * extra headers with the URL's user information as `Authorization: Basic` unless one was given.
+ */
+export function clientOffer(
+  options: ClientOptions,
+  target: Target,
+  extra: Array<[string, string]>,
+  maxPayload: number,
+): { deflate: DeflateExtension | null; headers: Array<[string, string]> } {
+  const deflate = options.perMessageDeflate === false ? null : createDeflate(options.perMessageDeflate === true ? {} : options.perMessageDeflate ?? {}, false, maxPayload);
+  const headers = target.auth !== undefined && !extra.some(([n]) => n.toLowerCase() === 'authorization')
+    ? [...extra, ['Authorization', `Basic ${Buffer.from(target.auth).toString('base64')}`] as [string, string]]
+    : extra;
+  return { deflate, headers };
 }

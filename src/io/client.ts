@@ -20,8 +20,7 @@ import { parseTarget, type Target, wsHandshakeMessage } from './client-url';
 import { CLOSED, CONNECTING } from './ready-state';
 import { openTransport, resolveTransportChoice, type TransportChoice } from './transport-select';
 import { kConnection } from './transport-connection';
-import type { ClientOptions, ClientSocket } from './client-options';
-import { createDeflate } from './deflate-glue';
+import { clientOffer, type ClientOptions, type ClientSocket } from './client-options';
 import {
   ConnectError,
   ConnectionRefusedError,
@@ -155,11 +154,10 @@ function request(
 ): void {
   const pending = pendingOf.get(ws)!;
   const connection = ws[kConnection];
-  const deflate = options.perMessageDeflate === false ? null : createDeflate(options.perMessageDeflate === true ? {} : options.perMessageDeflate ?? {}, false, connection.options.maxPayload);
+  const offer = clientOffer(options, target, extra, connection.options.maxPayload);
+  const deflate = offer.deflate;
   const extensions: Extension[] = deflate === null ? [] : [deflate];
-  if (target.auth !== undefined && !extra.some(([n]) => n.toLowerCase() === 'authorization')) {
-    extra = [...extra, ['Authorization', `Basic ${Buffer.from(target.auth).toString('base64')}`]];
-  }
+  extra = offer.headers;
   // As with ws, the handshake's own headers win over extra headers of the same name; a Host
   // or Origin given as a header is used as such.
   let host = target.hostHeader;

@@ -12,13 +12,12 @@ import * as net from 'node:net';
 
 import type { Extension } from '../extensions/extension';
 import { buildExtendedConnect, checkExtendedConnectResponse, isTunnelStatus, type Http2HeaderMap } from '../handshake/handshake-h2';
-import type { ClientOptions, ClientSocket } from './client-options';
+import { clientOffer, type ClientOptions, type ClientSocket } from './client-options';
 import { wsHandshakeMessage, type Target } from './client-url';
 import { CONNECTING } from './ready-state';
 import { NodeStreamTransport } from './node-stream-transport';
 import { readRefusalBody } from './refusal-body';
 import { kConnection } from './transport-connection';
-import { createDeflate } from './deflate-glue';
 import { cancelOnDestroy } from './http2-stream';
 import { ExtendedConnectUnsupportedError, InvalidServerHandshakeError, InvalidStatusError } from './errors';
 
@@ -116,11 +115,10 @@ function openStream(
   hooks: Http2Hooks,
 ): void {
   const connection = ws[kConnection];
-  const deflate = options.perMessageDeflate === false ? null : createDeflate(options.perMessageDeflate === true ? {} : options.perMessageDeflate ?? {}, false, connection.options.maxPayload);
+  const offer = clientOffer(options, target, extra, connection.options.maxPayload);
+  const deflate = offer.deflate;
   const extensions: Extension[] = deflate === null ? [] : [deflate];
-  if (target.auth !== undefined && !extra.some(([n]) => n.toLowerCase() === 'authorization')) {
-    extra = [...extra, ['Authorization', `Basic ${Buffer.from(target.auth).toString('base64')}`]];
-  }
+  extra = offer.headers;
   // A Host given as a header is the authority, as it is the Host over HTTP/1.1.
   let authority = target.hostHeader;
   let origin = options.origin;
