@@ -7,6 +7,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
+import { expect } from 'vitest';
+
+import { type NativeTransport, takeOverSocket } from '../../src/io/native-transport';
 import type { TransportSink } from '../../src/io/transport';
 
 /** A connected pair: `server` is the accepted side (the one taken over), `client` the peer. */
@@ -155,4 +158,26 @@ export function pattern(length: number, seed = 0): Buffer {
   const b = Buffer.allocUnsafe(length);
   for (let i = 0; i < length; i++) b[i] = (i * 31 + seed * 7 + (i >>> 8)) & 0xff;
   return b;
+}
+
+/** Takes `pair.server` over (it must be accepted) and keeps the transport in `transports` for cleanup. */
+export function takeOverInto(transports: NativeTransport[], pair: TcpPair, head: Buffer = Buffer.alloc(0), options?: Parameters<typeof takeOverSocket>[2]) {
+  const taken = takeOverSocket(pair.server, head, options);
+  expect(taken).not.toBeNull();
+  transports.push(taken!.transport);
+  return taken!;
+}
+
+/** Writes 64 KiB chunks into a peer that does not read until write() says stop. */
+export function fillUntilFull(t: NativeTransport, cbs: Array<Error | null | undefined>, limit = 256 * 1024 * 1024): number {
+  let written = 0;
+  for (let i = 0; written < limit; i++) {
+    const chunk = pattern(64 * 1024, i);
+    written += chunk.length;
+    const n = cbs.length;
+    cbs.push(undefined);
+    const more = t.write([chunk], (err) => (cbs[n] = err ?? null));
+    if (!more) return written;
+  }
+  throw new Error('the kernel took everything: no backpressure reached');
 }

@@ -14,7 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { backendName } from '../../src/backend';
 import { nativeSocketBinding } from '../../src/backend/socket-binding';
 import { NativeTransport, takeOverSocket } from '../../src/io/native-transport';
-import { PairFactory, RecordingSink, collect, pattern, until, type TcpPair } from './native-transport-helpers';
+import { PairFactory, RecordingSink, collect, fillUntilFull, pattern, takeOverInto, until, type TcpPair } from './native-transport-helpers';
 
 const native = backendName === 'native' && process.platform === 'linux';
 
@@ -31,26 +31,7 @@ describe.runIf(native)('NativeTransport', () => {
     await factory.close();
   });
 
-  function takeOver(pair: TcpPair, head = Buffer.alloc(0), options?: Parameters<typeof takeOverSocket>[2]) {
-    const taken = takeOverSocket(pair.server, head, options);
-    expect(taken).not.toBeNull();
-    transports.push(taken!.transport);
-    return taken!;
-  }
-
-  /** Writes 64 KiB chunks into a peer that does not read until write() says stop. */
-  function fillUntilFull(t: NativeTransport, cbs: Array<Error | null | undefined>, limit = 256 * 1024 * 1024): number {
-    let written = 0;
-    for (let i = 0; written < limit; i++) {
-      const chunk = pattern(64 * 1024, i);
-      written += chunk.length;
-      const n = cbs.length;
-      cbs.push(undefined);
-      const more = t.write([chunk], (err) => (cbs[n] = err ?? null));
-      if (!more) return written;
-    }
-    throw new Error('the kernel took everything: no backpressure reached');
-  }
+  const takeOver = (pair: TcpPair, head?: Buffer, options?: Parameters<typeof takeOverSocket>[2]) => takeOverInto(transports, pair, head, options);
 
   it('has the binding on the native backend', () => {
     expect(nativeSocketBinding()).not.toBeNull();
