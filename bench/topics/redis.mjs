@@ -18,14 +18,13 @@
 //           latency without queueing, p50/p99.
 // Every delivery is counted per subscriber: missing, duplicated or out-of-order messages are
 // reported (and make the run count as failed). Medians over --repeat runs.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import path from 'node:path';
-import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { freePort, start, stop } from './procs.mjs';
 
 const require = createRequire(import.meta.url);
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -54,49 +53,6 @@ const REPEAT = Number(o.repeat);
 const [serverCpu, clientCpu] = o.cpus.split(',').map(Number);
 const STALL_MS = 10_000; // a phase with no delivery for this long ends; what is missing is counted
 const log = (...a) => console.error(...a);
-const children = new Set();
-process.on('exit', () => children.forEach((c) => c.kill('SIGKILL')));
-process.on('SIGINT', () => process.exit(130));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-/** Spawns `cmd args` pinned to `cpu`; resolves once a stdout line matches `readyRe`. */
-function start(cmd, args, cpu, readyRe) {
-  const child = spawn('taskset', ['-c', String(cpu), cmd, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  let err = '';
-  child.stderr.on('data', (d) => (err.length < 4096 ? (err += d) : null));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${path.basename(args[0] ?? cmd)} not ready in 15 s:\n${err}`)), 15_000);
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      const m = readyRe.exec(line);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ child, match: m, stderr: () => err });
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`${cmd} exited (${code}):\n${err}`)));
-  });
-}
-
-async function stop(child) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 5000);
-  await exited;
-  clearTimeout(t);
-}
 
 // --- the two implementations' clients: subscriber(url, onText) and publisher(url) ---
 const IMPLS = {
