@@ -7,6 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import * as net from 'node:net';
 
+import { afterAll, beforeAll } from 'vitest';
+
 /** A free TCP port on 127.0.0.1 (the kernel's choice, released at once). */
 export async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -66,5 +68,23 @@ export async function startRedis(): Promise<RedisServer> {
       child = await launch(port);
     },
     stop: () => end(child, 'SIGTERM'),
+  };
+}
+
+/**
+ * One redis-server for the suite it is called in: started before its tests, stopped after.
+ * Returns the getter of the running server (call it inside tests and hooks).
+ */
+export function useRedisServer(): () => RedisServer {
+  let redis: RedisServer | undefined;
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+  return () => {
+    if (redis === undefined) throw new Error('redis-server is not started yet (use it inside tests and hooks)');
+    return redis;
   };
 }

@@ -5,12 +5,12 @@
 import { PassThrough } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { main, serveCommand, type CliIO } from '../../src/cli';
 import { TopicClient, type RedisPubSub, type WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
-import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { useRedisServer } from '../helpers/redis-server';
 import { cleanup, nextMessage, openClient, track } from './helpers';
 
 afterEach(cleanup);
@@ -51,18 +51,12 @@ describe('wscore serve --topic', () => {
 });
 
 describeWithPeer('redis-server', 'wscore serve --redis', () => {
-  let redis: RedisServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
 
   it('shares the room between two servers, with recovery under --history', async () => {
-    const one = await serve(['--redis', redis.url, '--history', '100']);
-    const two = await serve(['--redis', redis.url, '--history', '100']);
-    expect(one.io.out()).toContain(`topic chat, redis ${redis.url})`);
+    const one = await serve(['--redis', redis().url, '--history', '100']);
+    const two = await serve(['--redis', redis().url, '--history', '100']);
+    expect(one.io.out()).toContain(`topic chat, redis ${redis().url})`);
     const a = await openClient(one.url);
     const b = await openClient(two.url);
     // Both subscribed on connection; wait until b's server carries the topic from Redis.

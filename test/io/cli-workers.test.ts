@@ -13,12 +13,12 @@ import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { main, type CliIO } from '../../src/cli';
 import { WebSocket } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
-import { freePort, startRedis, type RedisServer } from '../helpers/redis-server';
+import { freePort, useRedisServer } from '../helpers/redis-server';
 import { cleanup, closeEvent, nextMessage, track } from './helpers';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -166,17 +166,11 @@ describe('wscore serve --workers', () => {
 });
 
 describeWithPeer('redis-server', 'wscore serve --workers with --redis', () => {
-  let redis: RedisServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
 
   /** Waits until both workers hold the topic's Redis subscription (subscribing is asynchronous). */
   async function untilBothSubscribed(topic: string): Promise<void> {
-    const admin = createClient({ url: redis.url });
+    const admin = createClient({ url: redis().url });
     await admin.connect();
     try {
       for (;;) {
@@ -190,7 +184,7 @@ describeWithPeer('redis-server', 'wscore serve --workers with --redis', () => {
   }
 
   it('a topic spans the workers: clients on different workers get each other\'s publishes', async () => {
-    const cli = await startCli(['--workers', '2', '--topic', 'room', '--redis', redis.url]);
+    const cli = await startCli(['--workers', '2', '--topic', 'room', '--redis', redis().url]);
     const clients = await clientPerWorker(`ws://127.0.0.1:${cli.port}`);
     await untilBothSubscribed('room');
     const [[w1, a], [w2, b]] = [...clients];

@@ -8,11 +8,11 @@
 import { once } from 'node:events';
 
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 
 import { PubSubError, TopicClient, redisPubSub, type RedisPubSub, type WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
-import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { useRedisServer } from '../helpers/redis-server';
 import { cleanup, openClient, startServer } from './helpers';
 
 afterEach(cleanup);
@@ -42,27 +42,21 @@ async function shardSubscribers(url: string, topic: string): Promise<number> {
 const tick = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 10));
 
 describeWithPeer('redis-server', 'the Redis adapter when Redis dies and comes back', () => {
-  let redis: RedisServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
 
   it('reports the outage, rejects publishes during it, reconnects and re-subscribes', async () => {
-    const a = await redisServer(redis.url);
-    const b = await redisServer(redis.url);
-    const closeWhileDown = await redisServer(redis.url);
+    const a = await redisServer(redis().url);
+    const b = await redisServer(redis().url);
+    const closeWhileDown = await redisServer(redis().url);
     b.wss.on('connection', (ws) => ws.subscribe('live'));
     const client = await openClient(b.url);
     const got: string[] = [];
     client.on('message', (d) => got.push((d as Buffer).toString()));
-    while ((await shardSubscribers(redis.url, 'live')) !== 1) await tick();
+    while ((await shardSubscribers(redis().url, 'live')) !== 1) await tick();
     a.wss.publish('live', 'before');
     while (got.length < 1) await once(client, 'message');
 
-    await redis.kill();
+    await redis().kill();
     // One report per outage and server, as a PubSubError.
     while (a.errors.length === 0 || b.errors.length === 0) await tick();
     expect(a.errors[0]).toBeInstanceOf(PubSubError);
@@ -79,9 +73,9 @@ describeWithPeer('redis-server', 'the Redis adapter when Redis dies and comes ba
     while (closeWhileDown.wss.topics.size === 0) await tick();
     await closeWhileDown.wss.close();
 
-    await redis.restart();
+    await redis().restart();
     // The adapters reconnect (backoff) and b re-subscribes its live topic by itself.
-    while ((await shardSubscribers(redis.url, 'live')) !== 1) await tick();
+    while ((await shardSubscribers(redis().url, 'live')) !== 1) await tick();
     while (!(await a.pubsub.publish('probe', Buffer.from('p'), false).then(() => true, () => false))) await tick();
     for (let i = 0; i < 20; i++) a.wss.publish('live', `after ${i}`);
     while (got.length < 21) await once(client, 'message');
@@ -90,9 +84,9 @@ describeWithPeer('redis-server', 'the Redis adapter when Redis dies and comes ba
   });
 
   it('with history, what was published while a subscriber connection was cut is caught up, once', async () => {
-    const a = await redisServer(redis.url, true);
+    const a = await redisServer(redis().url, true);
     // A slow reconnection: publishes land in the gap while b's subscriber connection is away.
-    const b = await redisServer(redis.url, true, { minDelay: 300, maxDelay: 300 });
+    const b = await redisServer(redis().url, true, { minDelay: 300, maxDelay: 300 });
     const plain = await openClient(b.url);
     b.wss.clients.forEach((ws) => ws.subscribe('gap'));
     const viaRequest = await openClient(b.url);
@@ -102,7 +96,7 @@ describeWithPeer('redis-server', 'the Redis adapter when Redis dies and comes ba
     for (let i = 0; i < 20; i++) a.wss.publish('gap', `m${i}`);
     while (got.plain.length < 20 || got.request.length < 20) await once(got.plain.length < 20 ? plain : viaRequest, 'message');
     // Cut b's subscriber connection (Redis stays up), and publish while it is away.
-    const admin = createClient({ url: redis.url });
+    const admin = createClient({ url: redis().url });
     await admin.connect();
     expect(Number(await admin.sendCommand(['CLIENT', 'KILL', 'TYPE', 'pubsub']))).toBe(1);
     await admin.close();

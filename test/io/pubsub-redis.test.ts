@@ -11,11 +11,11 @@ import { once } from 'node:events';
 import * as path from 'node:path';
 
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 import { PubSubError, WebSocket, redisPubSub, type RedisPubSub, type WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
-import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { useRedisServer } from '../helpers/redis-server';
 import { startWorker, type Worker } from '../helpers/workers';
 import { cleanup, nextMessage, openClient, startServer, track } from './helpers';
 
@@ -56,39 +56,33 @@ async function subscriber(wss: WebSocketServer, url: string, topic: string): Pro
 }
 
 describeWithPeer('redis-server', 'topics across processes through Redis', () => {
-  let redis: RedisServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
 
   it('subscribes in Redis while the topic has a local subscriber (reference-counted)', async () => {
-    const { wss, url } = await redisServer(redis.url);
+    const { wss, url } = await redisServer(redis().url);
     const [, s1] = await subscriber(wss, url, 'rc');
     const [c2, s2] = await subscriber(wss, url, 'rc');
-    await untilShardSubscribers(redis.url, 'rc', 1);
+    await untilShardSubscribers(redis().url, 'rc', 1);
     s1.unsubscribe('rc');
     // One local subscriber left: still one shard subscription; a publish from Redis reaches s2.
-    const other = await redisServer(redis.url);
+    const other = await redisServer(redis().url);
     other.wss.publish('rc', 'still here');
     expect((await nextMessage(c2))[0].toString()).toBe('still here');
-    expect(await shardSubscribers(redis.url, 'rc')).toBe(1);
+    expect(await shardSubscribers(redis().url, 'rc')).toBe(1);
     // The last one leaves (here by closing): the shard subscription goes.
     s2.close();
-    await untilShardSubscribers(redis.url, 'rc', 0);
+    await untilShardSubscribers(redis().url, 'rc', 0);
     expect(wss.topics.size).toBe(0);
     await subscriber(wss, url, 'rc');
-    await untilShardSubscribers(redis.url, 'rc', 1);
+    await untilShardSubscribers(redis().url, 'rc', 1);
   });
 
   it('carries text and binary messages, binary-safe, and never delivers an own publish twice', async () => {
-    const a = await redisServer(redis.url);
-    const b = await redisServer(redis.url);
+    const a = await redisServer(redis().url);
+    const b = await redisServer(redis().url);
     const [ca] = await subscriber(a.wss, a.url, 'bin');
     const [cb] = await subscriber(b.wss, b.url, 'bin');
-    await untilShardSubscribers(redis.url, 'bin', 2);
+    await untilShardSubscribers(redis().url, 'bin', 2);
     const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7) % 256));
     const got = { a: [] as Array<[Buffer, boolean]>, b: [] as Array<[Buffer, boolean]> };
     ca.on('message', (d, bin) => got.a.push([d as Buffer, bin]));
@@ -114,25 +108,25 @@ describeWithPeer('redis-server', 'topics across processes through Redis', () => 
   });
 
   it('works with a client of the application ({ client }), which it leaves open', async () => {
-    const own = createClient({ url: redis.url });
+    const own = createClient({ url: redis().url });
     const pubsub = redisPubSub({ client: own });
     const { wss, url } = await startServer({ pubsub });
     await pubsub.ready;
     expect(own.isReady).toBe(true);
     const [client] = await subscriber(wss, url, 'mine');
-    await untilShardSubscribers(redis.url, 'mine', 1);
-    const other = await redisServer(redis.url);
+    await untilShardSubscribers(redis().url, 'mine', 1);
+    const other = await redisServer(redis().url);
     other.wss.publish('mine', Buffer.from([9, 0, 9]));
     expect(await nextMessage(client)).toEqual([Buffer.from([9, 0, 9]), true]);
     await wss.close();
     // Its subscriber connection (a duplicate) is closed; the application's client is not.
-    await untilShardSubscribers(redis.url, 'mine', 0);
+    await untilShardSubscribers(redis().url, 'mine', 0);
     expect(own.isReady).toBe(true);
     await own.close();
   });
 
   it('rejects a publish when Redis is unreachable, and reports it on the server', async () => {
-    const { wss, pubsub } = await redisServer(redis.url);
+    const { wss, pubsub } = await redisServer(redis().url);
     await pubsub.close();
     await expect(pubsub.publish('x', Buffer.from('a'), false)).rejects.toMatchObject({ name: 'PubSubError', code: 'WS_ERR_PUBSUB_CLOSED' });
     const reported = once(wss, 'error') as Promise<[PubSubError]>;
@@ -143,13 +137,13 @@ describeWithPeer('redis-server', 'topics across processes through Redis', () => 
   });
 
   it('3 server processes, clients spread over them: every message once, in order per publisher', async () => {
-    const workers: Worker[] = await Promise.all([0, 1, 2].map(() => startWorker(redis.url)));
+    const workers: Worker[] = await Promise.all([0, 1, 2].map(() => startWorker(redis().url)));
     try {
       const PER = 150;
       // Two subscribers per process; one publisher per process (publishing with wss.publish,
       // so the publisher's own process delivers locally and drops the Redis echo).
       const subs = await Promise.all(workers.flatMap((w) => [0, 1].map(() => openClient(`ws://127.0.0.1:${w.port}/?sub=room`))));
-      await untilShardSubscribers(redis.url, 'room', 3);
+      await untilShardSubscribers(redis().url, 'room', 3);
       const pubs = await Promise.all(workers.map((w) => openClient(`ws://127.0.0.1:${w.port}/?pub=room`)));
       const expected = (p: number, i: number): [Buffer, boolean] =>
         i % 2 === 0 ? [Buffer.from(`p${p} #${i} ✓`), false] : [Buffer.from([p, i >> 8, i & 255, 0, 255, 0x80, ...Buffer.from(`\r\n${i}`)]), true];

@@ -6,11 +6,11 @@
  */
 import { once } from 'node:events';
 
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
 
 import { TopicClient, TopicRequestError, WebSocket, redisPubSub, type HistoryPosition, type WebSocketServer } from '../../src/io';
 import { describeWithPeer } from '../interop/peers';
-import { startRedis, type RedisServer } from '../helpers/redis-server';
+import { useRedisServer } from '../helpers/redis-server';
 import { startWorker } from '../helpers/workers';
 import { cleanup, openClient, startServer } from './helpers';
 
@@ -29,18 +29,12 @@ function message(i: number): [Buffer, boolean] {
 }
 
 describeWithPeer('redis-server', 'recovery from Redis Streams history', () => {
-  let redis: RedisServer;
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
+  const redis = useRedisServer();
 
   it('a client cut off mid-stream reconnects elsewhere and gets every message exactly once', async () => {
-    const a = await historyServer(redis.url);
-    const b = await historyServer(redis.url);
-    const publisher = await historyServer(redis.url);
+    const a = await historyServer(redis().url);
+    const b = await historyServer(redis().url);
+    const publisher = await historyServer(redis().url);
     const got: Array<[string, boolean]> = [];
     const record = (data: Buffer, isBinary: boolean): void => void got.push([data.toString('hex'), isBinary]);
     const TOTAL = 400;
@@ -83,9 +77,9 @@ describeWithPeer('redis-server', 'recovery from Redis Streams history', () => {
   });
 
   it('a server process killed with a client attached: the client recovers on another one', async () => {
-    const [doomed, survivor] = await Promise.all([startWorker(redis.url, 'history'), startWorker(redis.url, 'history')]);
+    const [doomed, survivor] = await Promise.all([startWorker(redis().url, 'history'), startWorker(redis().url, 'history')]);
     try {
-      const publisher = await historyServer(redis.url);
+      const publisher = await historyServer(redis().url);
       const got: Array<[string, boolean]> = [];
       const record = (data: Buffer, isBinary: boolean): void => void got.push([data.toString('hex'), isBinary]);
       let sent = 0;
@@ -113,8 +107,8 @@ describeWithPeer('redis-server', 'recovery from Redis Streams history', () => {
   }, 60_000);
 
   it('answers recovered: false out of the window, for another epoch, and for a bad offset', async () => {
-    const { url } = await historyServer(redis.url, 10);
-    const publisher = await historyServer(redis.url, 10);
+    const { url } = await historyServer(redis().url, 10);
+    const publisher = await historyServer(redis().url, 10);
     const ws = await openClient(url);
     const client = new TopicClient(ws);
     let seen = 0;
@@ -140,8 +134,8 @@ describeWithPeer('redis-server', 'recovery from Redis Streams history', () => {
   });
 
   it('ws.publish() on a topic with history leaves the sender out, here and elsewhere', async () => {
-    const a = await historyServer(redis.url);
-    const b = await historyServer(redis.url);
+    const a = await historyServer(redis().url);
+    const b = await historyServer(redis().url);
     const accepted = once(a.wss, 'connection') as Promise<[WebSocket]>;
     const sender = await openClient(a.url);
     const [senderSide] = await accepted;
@@ -163,7 +157,7 @@ describeWithPeer('redis-server', 'recovery from Redis Streams history', () => {
   });
 
   it('refuses malformed requests with an error answer', async () => {
-    const { url } = await historyServer(redis.url);
+    const { url } = await historyServer(redis().url);
     const ws = await openClient(url);
     const answers: string[] = [];
     ws.on('message', (d) => answers.push((d as Buffer).toString()));
